@@ -1,0 +1,78 @@
+/**
+ * A DataKit point: measurement, one ordered key list (tags and fields interleaved, as DataKit keeps them, because
+ * the point checker's duplicate rules depend on that order) and a nanosecond timestamp.
+ *
+ * DataKit's three ways of putting a key (datakit reference §0):
+ * - add:    only if the key is not there yet (first wins)
+ * - set:    replace the existing key of that name (tag or field) in place, or append
+ * - append: add without checking
+ */
+
+/** DataKit categories this gateway produces, named as in the dataway paths (`/v1/write/<category>`). */
+export type Category = 'tracing' | 'metric' | 'logging';
+
+/** DataKit's one-letter names, used by `categories` in `[[sinks.sink]]`. */
+export const CATEGORY_LETTERS: Readonly<Record<string, Category>> = { T: 'tracing', M: 'metric', L: 'logging' };
+
+export type FieldValue =
+  | { readonly type: 'int'; readonly value: bigint }
+  | { readonly type: 'uint'; readonly value: bigint }
+  | { readonly type: 'float'; readonly value: number }
+  | { readonly type: 'bool'; readonly value: boolean }
+  | { readonly type: 'string'; readonly value: string };
+
+export interface TagKV {
+  key: string;
+  isTag: true;
+  value: string;
+}
+
+export interface FieldKV {
+  key: string;
+  isTag: false;
+  value: FieldValue;
+}
+
+export type KV = TagKV | FieldKV;
+
+export interface Point {
+  measurement: string;
+  kvs: KV[];
+  /** Nanoseconds since the Unix epoch. */
+  time: bigint;
+}
+
+export const tag = (key: string, value: string): TagKV => ({ key, isTag: true, value });
+export const intField = (key: string, value: bigint): FieldKV => ({ key, isTag: false, value: { type: 'int', value } });
+export const uintField = (key: string, value: bigint): FieldKV => ({ key, isTag: false, value: { type: 'uint', value } });
+export const floatField = (key: string, value: number): FieldKV => ({ key, isTag: false, value: { type: 'float', value } });
+export const boolField = (key: string, value: boolean): FieldKV => ({ key, isTag: false, value: { type: 'bool', value } });
+export const strField = (key: string, value: string): FieldKV => ({ key, isTag: false, value: { type: 'string', value } });
+
+/** DataKit "add": keep the first key of a name. */
+export function addKV(kvs: KV[], kv: KV): void {
+  for (const existing of kvs) if (existing.key === kv.key) return;
+  kvs.push(kv);
+}
+
+/** DataKit "set": replace the key of that name in place (whatever its tag/field kind), or append. */
+export function setKV(kvs: KV[], kv: KV): void {
+  for (let i = 0; i < kvs.length; i++) {
+    if (kvs[i].key === kv.key) {
+      kvs[i] = kv;
+      return;
+    }
+  }
+  kvs.push(kv);
+}
+
+export function getKV(kvs: readonly KV[], key: string): KV | undefined {
+  for (const kv of kvs) if (kv.key === key) return kv;
+  return undefined;
+}
+
+/** What a sink receives: points of one category, already checked and ready to encode. */
+export interface PointBatch {
+  category: Category;
+  points: Point[];
+}
