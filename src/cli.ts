@@ -1,0 +1,115 @@
+#!/usr/bin/env node
+import { readFileSync } from 'node:fs';
+import { parseArgs } from 'node:util';
+import { ConfigError, loadConfigWithWarnings, parseListen } from './config/index.js';
+import type { GatewayConfig } from './config/types.js';
+import { startGateway } from './gateway.js';
+import { createLogger } from './logger.js';
+
+const USAGE = `Usage:
+  datakit-otel-gateway [--config FILE] [--listen HOST:PORT]   run the gateway in the foreground
+  datakit-otel-gateway check --config FILE                     validate a config; exit 0 (valid) or 2 (invalid)
+
+Options:
+  -c, --config FILE      DataKit-style TOML config (default: the bundled datakit.conf.example)
+  -l, --listen HOST:PORT overrides [http_api] listen; port 0 picks a free port
+  -h, --help             this text
+  -v, --version          the gateway's version
+Environment: ENV_INPUT_OTEL_* and ENV_HOSTNAME override the config as in DataKit; LOG_LEVEL sets the log level.`;
+
+const EXIT_CONFIG = 2;
+
+function packageVersion(): string {
+  const pkg = JSON.parse(readFileSync(new URL('../package.json', import.meta.url), 'utf8')) as { version: string };
+  return pkg.version;
+}
+
+function fail(message: string): never {
+  process.stderr.write(`${message}\n`);
+  process.exit(EXIT_CONFIG);
+}
+
+function load(file: string | undefined): { config: GatewayConfig; warnings: string[] } {
+  try {
+    return loadConfigWithWarnings({ file: file ?? null });
+  } catch (err) {
+    if (err instanceof ConfigError) fail(`invalid configuration:\n${err.message}`);
+    throw err;
+  }
+}
+
+async function run(argv: string[]): Promise<void> {
+  let parsed;
+  try {
+    parsed = parseArgs({
+      args: argv,
+      allowPositionals: true,
+      options: {
+        config: { type: 'string', short: 'c' },
+        listen: { type: 'string', short: 'l' },
+        help: { type: 'boolean', short: 'h' },
+        version: { type: 'boolean', short: 'v' },
+      },
+    });
+  } catch (err) {
+    fail(`${(err as Error).message}\n\n${USAGE}`);
+  }
+  const { values, positionals } = parsed;
+  if (values.help) {
+    process.stdout.write(`${USAGE}\n`);
+    return;
+  }
+  if (values.version) {
+    process.stdout.write(`${packageVersion()}\n`);
+    return;
+  }
+  const command = positionals[0] ?? 'run';
+  if (positionals.length > 1 || !['run', 'check'].includes(command)) fail(`unknown command: ${positionals.join(' ')}\n\n${USAGE}`);
+
+  const { config, warnings } = load(values.config);
+  if (command === 'check') {
+    for (const w of warnings) process.stderr.write(`warning: ${w}\n`);
+    process.stdout.write(`${config.source ?? 'embedded defaults'}: ok (${config.inputs.length} input(s), ${config.sinks.length} sink(s))\n`);
+    return;
+  }
+
+  let listen = config.listen;
+  if (values.listen !== undefined) {
+    try {
+      listen = parseListen(values.listen);
+    } catch (err) {
+      fail(`--listen: ${(err as Error).message}`);
+    }
+  }
+
+  const log = createLogger();
+  for (const w of warnings) log.warn(w);
+  log.info(`config: ${config.source ?? 'embedded defaults (datakit.conf.example)'}`);
+  const gateway = await startGateway({ config, logger: log, listen });
+
+  let stopping = false;
+  const stop = (signal: string): void => {
+    if (stopping) return;
+    stopping = true;
+    log.info(`${signal}: finishing requests in flight and flushing sinks`);
+    gateway.close().then(
+      () => {
+        log.info('stopped');
+        log.flush();
+        process.exit(0);
+      },
+      (err: unknown) => {
+        log.error({ err }, 'error while stopping');
+        log.flush();
+        process.exit(1);
+      },
+    );
+  };
+  process.on('SIGTERM', () => stop('SIGTERM'));
+  process.on('SIGINT', () => stop('SIGINT'));
+}
+
+run(process.argv.slice(2)).catch((err: unknown) => {
+  process.stderr.write(`datakit-otel-gateway: ${(err as Error)?.stack ?? String(err)}\n`);
+  process.exit(1);
+});

@@ -1,0 +1,92 @@
+import Fastify, { type FastifyInstance } from 'fastify';
+import type { Logger } from 'pino';
+import type { GatewayConfig } from './config/types.js';
+import { otlpReceiver } from './otlp/receiver.js';
+import { Pipeline } from './pipeline.js';
+import { createSinks, type Sink } from './sinks/index.js';
+
+export interface GatewayOptions {
+  config: GatewayConfig;
+  /** A pino logger; `false` (the default for programmatic use) logs nothing. */
+  logger?: Logger | false;
+  /** Overrides `[http_api] listen` (port 0 = any free port). */
+  listen?: { host: string; port: number };
+  /** Sinks to use instead of the configured ones (tests, embedding). */
+  sinks?: Sink[];
+  /** Clock for DataKit's timestamp correction, in ns. */
+  now?: () => bigint;
+}
+
+export interface RunningGateway {
+  readonly app: FastifyInstance;
+  readonly config: GatewayConfig;
+  readonly sinks: readonly Sink[];
+  /** `http://host:port` of the listening server. */
+  readonly url: string;
+  /** The base URL an OpenTelemetry SDK or Traceloop needs (`TRACELOOP_BASE_URL`): `<url>/otel` with the default routes. */
+  readonly otelUrl: string;
+  /** Stops accepting, finishes requests in flight, flushes and closes the sinks. */
+  close(): Promise<void>;
+}
+
+const urlHost = (host: string): string => (host.includes(':') ? `[${host}]` : host);
+
+/** Assembles receive → decode → convert → deliver and starts listening. */
+export async function startGateway(opts: GatewayOptions): Promise<RunningGateway> {
+  const { config } = opts;
+  const log = opts.logger || undefined;
+  const sinks = opts.sinks ?? (await createSinks(config.sinks));
+  const pipeline = new Pipeline({ config, sinks, now: opts.now });
+
+  const app = Fastify({
+    ...(log ? { loggerInstance: log } : { logger: false }),
+    // Each request is logged by the receiver when it matters; per-request access logs would dominate the output.
+    disableRequestLogging: true,
+    return503OnClosing: true,
+  });
+  await otlpReceiver(app, {
+    inputs: config.inputs,
+    limits: config.limits,
+    datakitVersion: config.datakitVersion,
+    hostname: config.hostname,
+    handle: pipeline.handle,
+  });
+
+  const listen = opts.listen ?? config.listen;
+  await app.listen({ host: listen.host, port: listen.port });
+  const addr = app.server.address();
+  const port = typeof addr === 'object' && addr ? addr.port : listen.port;
+  const url = `http://${urlHost(listen.host)}:${port}`;
+  const traceApi = config.inputs.find((i) => i.http)?.http?.traceApi ?? '/otel/v1/traces';
+  const otelUrl = url + traceApi.replace(/\/v1\/traces\/?$/, '');
+
+  if (log) {
+    log.info({ url }, `listening on ${url}`);
+    for (const input of config.inputs) {
+      if (!input.http) continue;
+      const { traceApi: t, metricApi: m, logsApi: l } = input.http;
+      log.info(`OTLP/HTTP routes: POST ${url}${t} ${url}${m} ${url}${l}${input.strictDatakit ? ' (strict_datakit: answering exactly as DataKit 1.84)' : ''}`);
+    }
+    log.info(`point an OpenLLMetry/Traceloop app here with TRACELOOP_BASE_URL=${otelUrl}`);
+    for (const s of sinks) log.info(`points go to ${s.name} (${[...s.categories].join(', ')})`);
+  }
+
+  let closing: Promise<void> | undefined;
+  return {
+    app,
+    config,
+    sinks,
+    url,
+    otelUrl,
+    close() {
+      closing ??= (async () => {
+        await app.close();
+        for (const s of sinks) {
+          await s.flush();
+          await s.close();
+        }
+      })();
+      return closing;
+    },
+  };
+}

@@ -1,0 +1,34 @@
+import { loadConfig } from '../../src/config/index.js';
+import { startGateway, type RunningGateway } from '../../src/gateway.js';
+import { CollectingSink } from './collecting-sink.js';
+
+/** Fixed facts so that golden outputs do not depend on the machine or the clock. */
+export const FIXTURE_HOST = 'ci-host';
+export const FIXTURE_VERSION = '1.84.1';
+
+/** A minimal DataKit-shaped config with the default routes, plus whatever extra TOML an input table needs. */
+export function fixtureToml(inputExtra = '', topExtra = ''): string {
+  return `
+[environments]
+ENV_HOSTNAME = "${FIXTURE_HOST}"
+[gateway]
+datakit_version = "${FIXTURE_VERSION}"
+${topExtra}
+[[inputs.opentelemetry]]
+${inputExtra}
+  [inputs.opentelemetry.http]
+`;
+}
+
+export interface TestGateway extends RunningGateway {
+  sink: CollectingSink;
+}
+
+/** Starts the real gateway on an ephemeral loopback port with a collecting sink; close it with `t.teardown(gw.close)`. */
+export async function startTestGateway(toml = fixtureToml(), now?: () => bigint): Promise<TestGateway> {
+  const sink = new CollectingSink();
+  // ENV_* overrides would make results depend on the machine running the tests; use an empty environment.
+  const config = loadConfig({ text: toml, env: {} });
+  const gw = await startGateway({ config, sinks: [sink], listen: { host: '127.0.0.1', port: 0 }, now });
+  return { ...gw, sink };
+}
