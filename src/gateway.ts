@@ -1,4 +1,4 @@
-import Fastify, { type FastifyInstance } from 'fastify';
+import Fastify, { type FastifyBaseLogger, type FastifyInstance } from 'fastify';
 import type { Logger } from 'pino';
 import type { GatewayConfig } from './config/types.js';
 import { otlpReceiver } from './otlp/receiver.js';
@@ -39,7 +39,8 @@ export async function startGateway(opts: GatewayOptions): Promise<RunningGateway
   const pipeline = new Pipeline({ config, sinks, now: opts.now });
 
   const app = Fastify({
-    ...(log ? { loggerInstance: log } : { logger: false }),
+    // Typed as Fastify's base logger so the instance type stays the default one the rest of the code expects.
+    ...(log ? { loggerInstance: log as FastifyBaseLogger } : { logger: false }),
     // Each request is logged by the receiver when it matters; per-request access logs would dominate the output.
     disableRequestLogging: true,
     return503OnClosing: true,
