@@ -1,4 +1,4 @@
-import { compileRe2 } from '../config/regex.js';
+import { compileRe2, CUSTOMER_TAG_REGEX_PREFIX as REGEX_PREFIX } from '../config/regex.js';
 import type { OtelInputConfig } from '../config/types.js';
 import type { CustomerTagsMatcher } from './context.js';
 
@@ -52,8 +52,6 @@ export const BUILTIN_KEY_MAP: ReadonlyMap<string, string> = new Map([
   ['pod_name', 'pod_name'],
   ['pod_namespace', 'pod_namespace'],
 ]);
-
-const REGEX_PREFIX = 'reg:';
 
 /** Keys repeat across spans and requests; resolving each distinct key once keeps regexes off the hot path. */
 const CACHE_LIMIT = 10_000;

@@ -1,9 +1,21 @@
 /** Terse builders for the internal OTLP model, for hand-made conversion fixtures. */
 import type {
   AnyValue,
+  ExponentialHistogramDataPoint,
+  HistogramDataPoint,
   InstrumentationScope,
   KeyValue,
+  LogRecord,
+  LogsRequest,
+  Metric,
+  MetricData,
+  MetricsRequest,
+  NumberDataPoint,
+  NumberValue,
+  ResourceLogs,
+  ResourceMetrics,
   ResourceSpans,
+  SummaryDataPoint,
   Span,
   SpanEvent,
   TracesRequest,
@@ -95,3 +107,101 @@ export function input(overrides: Partial<OtelInputConfig> = {}): OtelInputConfig
     ...overrides,
   };
 }
+
+// ------------------------------------------------------------------------------------- metrics and logs
+
+/** An InstrumentationScope (version "1.0"). */
+export function scope(name: string, attributes: KeyValue[] = []): InstrumentationScope {
+  return { name, version: '1.0', attributes, droppedAttributesCount: 0 };
+}
+
+const dpBase = { startTimeUnixNano: 0n, timeUnixNano: T0, exemplars: [], flags: 0 };
+
+/** A NumberDataPoint: a bigint is `as_int`, a number `as_double`, undefined no value. */
+export function numberDp(value: bigint | number | undefined, attributes: KeyValue[] = [], p: Partial<NumberDataPoint> = {}): NumberDataPoint {
+  const v: NumberValue | undefined =
+    value === undefined ? undefined : typeof value === 'bigint' ? { kind: 'int', value } : { kind: 'double', value };
+  return { ...dpBase, attributes, value: v, ...p };
+}
+
+export function histogramDp(p: Partial<HistogramDataPoint> = {}): HistogramDataPoint {
+  return { ...dpBase, attributes: [], count: 0n, sum: undefined, bucketCounts: [], explicitBounds: [], min: undefined, max: undefined, ...p };
+}
+
+export function expHistogramDp(p: Partial<ExponentialHistogramDataPoint> = {}): ExponentialHistogramDataPoint {
+  return {
+    ...dpBase,
+    attributes: [],
+    count: 0n,
+    sum: undefined,
+    scale: 0,
+    zeroCount: 0n,
+    positive: undefined,
+    negative: undefined,
+    min: undefined,
+    max: undefined,
+    zeroThreshold: 0,
+    ...p,
+  };
+}
+
+export function summaryDp(p: Partial<SummaryDataPoint> = {}): SummaryDataPoint {
+  return { startTimeUnixNano: 0n, timeUnixNano: T0, attributes: [], count: 0n, sum: 0, quantileValues: [], flags: 0, ...p };
+}
+
+export function metric(name: string, data: MetricData | undefined, unit = ''): Metric {
+  return { name, description: '', unit, data, metadata: [] };
+}
+
+export const gauge = (name: string, dataPoints: NumberDataPoint[], unit = ''): Metric => metric(name, { type: 'gauge', dataPoints }, unit);
+export const sum = (name: string, dataPoints: NumberDataPoint[], unit = ''): Metric =>
+  metric(name, { type: 'sum', dataPoints, aggregationTemporality: 2, isMonotonic: true }, unit);
+export const histogram = (name: string, dataPoints: HistogramDataPoint[], unit = ''): Metric =>
+  metric(name, { type: 'histogram', dataPoints, aggregationTemporality: 2 }, unit);
+export const expHistogram = (name: string, dataPoints: ExponentialHistogramDataPoint[], unit = ''): Metric =>
+  metric(name, { type: 'exponentialHistogram', dataPoints, aggregationTemporality: 2 }, unit);
+export const summary = (name: string, dataPoints: SummaryDataPoint[], unit = ''): Metric => metric(name, { type: 'summary', dataPoints }, unit);
+
+/** One ResourceMetrics with one ScopeMetrics; `resourceAttrs` undefined = no resource message. */
+export function resourceMetrics(resourceAttrs: KeyValue[] | undefined, metrics: Metric[], metricScope?: InstrumentationScope): ResourceMetrics {
+  return {
+    resource: resourceAttrs === undefined ? undefined : { attributes: resourceAttrs, droppedAttributesCount: 0 },
+    scopeMetrics: [{ scope: metricScope, metrics, schemaUrl: '' }],
+    schemaUrl: '',
+  };
+}
+
+export const metricsReq = (...resourceMetricsList: ResourceMetrics[]): MetricsRequest => ({ resourceMetrics: resourceMetricsList });
+
+export function logRecord(p: Partial<LogRecord> = {}): LogRecord {
+  return {
+    timeUnixNano: T0,
+    observedTimeUnixNano: 0n,
+    severityNumber: 9,
+    severityText: 'INFO',
+    body: sv('hello'),
+    attributes: [],
+    droppedAttributesCount: 0,
+    flags: 0,
+    traceId: new Uint8Array(0),
+    spanId: new Uint8Array(0),
+    eventName: '',
+    ...p,
+  };
+}
+
+/** One ResourceLogs with one ScopeLogs; `resourceAttrs` undefined = no resource message. */
+export function resourceLogs(
+  resourceAttrs: KeyValue[] | undefined,
+  records: LogRecord[],
+  logScope?: InstrumentationScope,
+  schemaUrl = '',
+): ResourceLogs {
+  return {
+    resource: resourceAttrs === undefined ? undefined : { attributes: resourceAttrs, droppedAttributesCount: 0 },
+    scopeLogs: [{ scope: logScope, logRecords: records, schemaUrl: '' }],
+    schemaUrl,
+  };
+}
+
+export const logsReq = (...resourceLogsList: ResourceLogs[]): LogsRequest => ({ resourceLogs: resourceLogsList });

@@ -1,0 +1,280 @@
+import { truncateUtf8 } from './format.js';
+import type { Category, FieldKV, KV, Point, TagKV } from './point.js';
+
+/**
+ * DataKit's point checker (datakit reference §8), as GuanceCloud/cliutils `point/check.go` runs it when a point is
+ * built. Order, as in check.go:
+ *   1. measurement: empty → `__default`, longer than 1024 bytes → cut;
+ *   2. more than 1024 fields / 256 tags → keep the first ones in insertion order (before any key is looked at);
+ *   3. each key/value in order:
+ *      tags:   key cut to 256 bytes → `\n`/trailing `\` fix → `.` → `_`   (each rename: dropped if the new key exists)
+ *      fields: key cut to 256 bytes → `.` → `_` → `\n`/trailing `\` fix
+ *      then: empty or forbidden key → dropped; key occurring more than once → dropped (duplicates, Q31);
+ *      then the value: tag `\n`/trailing `\` fix and 1024-byte cut; string field dropped (metric) or cut to 32 MiB;
+ *      ±Inf float → max uint64 / min int64;
+ *   4. logging: `status` appended when no `status` key is left. check.go's keyMiss adds it with `NewKV("status",
+ *      "info")`, which makes a string *field* (`status="info"`), not a tag; reproduced as such.
+ * Then, beyond check.go: a point without fields, or with a NaN float (Q47: line protocol would reject the whole
+ * point), is dropped (null).
+ */
+export interface CheckOptions {
+  strictDatakit: boolean;
+}
+
+const MAX_MEASUREMENT_BYTES = 1024;
+const MAX_FIELDS = 1024;
+const MAX_TAGS = 256;
+const MAX_KEY_BYTES = 256;
+const MAX_TAG_VALUE_BYTES = 1024;
+const MAX_STRING_FIELD_BYTES = 32 * 1024 * 1024;
+/** check.go compares `len(key)` with 256 bytes; a key of at most this many UTF-16 units cannot exceed it. */
+const SURELY_SHORT_KEY = Math.floor(MAX_KEY_BYTES / 3);
+/** Up to this many keys a nested loop finds duplicates faster than building a Set. */
+const SMALL_POINT = 32;
+
+const PLUS_INF_VALUE = 18446744073709551615; // float64(math.MaxUint64), written 18446744073709552000
+const MINUS_INF_VALUE = -9223372036854775808; // float64(math.MinInt64), written -9223372036854776000
+
+/** cliutils' per-category options (DefaultLoggingOptions, DefaultMetricOptions, CommonLoggingOptions). */
+interface CategoryRules {
+  dotsInKeys: boolean;
+  stringFields: boolean;
+  forbiddenKeys: readonly string[];
+  requireStatus: boolean;
+}
+
+const RULES: Readonly<Record<Category, CategoryRules>> = {
+  tracing: { dotsInKeys: false, stringFields: true, forbiddenKeys: [], requireStatus: false },
+  metric: { dotsInKeys: true, stringFields: false, forbiddenKeys: [], requireStatus: false },
+  logging: { dotsInKeys: false, stringFields: true, forbiddenKeys: ['source', 'date'], requireStatus: true },
+};
+
+/**
+ * Checks `point` in place and returns it, or null when it is dropped. The checker owns `point.kvs` (it may rewrite
+ * that array); the KV objects themselves are never modified, because converters share them between points: a KV
+ * that changes is replaced by a new one.
+ */
+export function checkPoint(point: Point, category: Category, opts: CheckOptions): Point | null {
+  const rules = RULES[category];
+  point.measurement = checkMeasurement(point.measurement);
+  let kvs = trimCounts(point.kvs);
+  kvs = keysAreClean(kvs, rules) ? checkValues(kvs, rules) : checkKeysAndValues(kvs, rules, opts.strictDatakit);
+  if (rules.requireStatus && !kvs.some((kv) => kv.key === 'status')) kvs.push(STATUS_INFO);
+  if (!hasValidFields(kvs)) return null;
+  point.kvs = kvs;
+  return point;
+}
+
+const STATUS_INFO: FieldKV = { key: 'status', isTag: false, value: { type: 'string', value: 'info' } };
+
+function checkMeasurement(name: string): string {
+  if (name === '') return '__default';
+  return truncateUtf8(name, MAX_MEASUREMENT_BYTES);
+}
+
+function trimCounts(kvs: KV[]): KV[] {
+  if (kvs.length <= MAX_TAGS) return kvs; // neither limit can be reached
+  let tags = 0;
+  for (const kv of kvs) if (kv.isTag) tags++;
+  const fields = kvs.length - tags;
+  if (fields <= MAX_FIELDS && tags <= MAX_TAGS) return kvs;
+  const kept: KV[] = [];
+  let keptTags = 0;
+  let keptFields = 0;
+  for (const kv of kvs) {
+    if (kv.isTag ? keptTags++ < MAX_TAGS : keptFields++ < MAX_FIELDS) kept.push(kv);
+  }
+  return kept;
+}
+
+/** At least one field, and no NaN float (Q47). */
+function hasValidFields(kvs: readonly KV[]): boolean {
+  let fields = 0;
+  for (const kv of kvs) {
+    if (kv.isTag) continue;
+    if (kv.value.type === 'float' && Number.isNaN(kv.value.value)) return false;
+    fields++;
+  }
+  return fields > 0;
+}
+
+// ------------------------------------------------------------------------------------------------ keys
+
+function isForbidden(key: string, rules: CategoryRules): boolean {
+  return key === '' || (rules.forbiddenKeys.length > 0 && rules.forbiddenKeys.includes(key));
+}
+
+/** No key rule applies to `key`: it stays as it is. */
+function isCleanKey(key: string, rules: CategoryRules): boolean {
+  const len = key.length;
+  if (len > MAX_KEY_BYTES || isForbidden(key, rules) || key.charCodeAt(len - 1) === 0x5c) return false;
+  let ascii = true;
+  for (let i = 0; i < len; i++) {
+    const c = key.charCodeAt(i);
+    if (c === 0x0a || (c === 0x2e && !rules.dotsInKeys)) return false;
+    if (c > 0x7f) ascii = false;
+  }
+  return ascii || len <= SURELY_SHORT_KEY || Buffer.byteLength(key, 'utf8') <= MAX_KEY_BYTES;
+}
+
+function hasDuplicateKeys(kvs: readonly KV[]): boolean {
+  const n = kvs.length;
+  if (n > SMALL_POINT) return new Set(kvs.map((kv) => kv.key)).size !== n;
+  for (let i = 1; i < n; i++) {
+    const key = kvs[i].key;
+    for (let j = 0; j < i; j++) if (kvs[j].key === key) return true;
+  }
+  return false;
+}
+
+/** The common case: every key is kept unchanged, so only values need checking. */
+function keysAreClean(kvs: readonly KV[], rules: CategoryRules): boolean {
+  for (const kv of kvs) if (!isCleanKey(kv.key, rules)) return false;
+  return !hasDuplicateKeys(kvs);
+}
+
+/** check.go's `adjustKV`: all trailing `\` removed, then every `\n` → space. */
+function adjustText(s: string): string {
+  let end = s.length;
+  while (end > 0 && s.charCodeAt(end - 1) === 0x5c) end--;
+  if (end !== s.length) s = s.slice(0, end);
+  return s.indexOf('\n') === -1 ? s : s.replaceAll('\n', ' ');
+}
+
+function replaceDots(key: string): string {
+  return key.indexOf('.') === -1 ? key : key.replaceAll('.', '_');
+}
+
+/**
+ * What the other keys of the point look like while key i is being checked. check.go compacts the key list in place
+ * while it walks it and looks keys up in that half-compacted list; `strictDatakit` reproduces that exactly, the
+ * default is the behaviour it approximates.
+ */
+interface KeyView {
+  /** check.go `kvs.Get(newKey) != nil`: a rename onto an existing key drops the renamed key. */
+  exists(key: string, i: number): boolean;
+  /** check.go `keyConflict`: the key occurs more than once. */
+  isDuplicate(key: string, i: number): boolean;
+  /** Key i has been checked: `kept` says whether it stays in the point. */
+  done(i: number, kept: boolean): void;
+}
+
+/**
+ * Default (Q31 "last wins"): a key is a duplicate when a later, not yet checked key has the same name, so the last
+ * copy survives; a rename collides with the kept keys and with the keys still to come, never with dropped ones.
+ */
+function lastWinsView(keys: string[]): KeyView {
+  const dropped: boolean[] = new Array<boolean>(keys.length).fill(false);
+  return {
+    exists(key, i) {
+      for (let j = 0; j < keys.length; j++) if (j !== i && !dropped[j] && keys[j] === key) return true;
+      return false;
+    },
+    isDuplicate(key, i) {
+      for (let j = i + 1; j < keys.length; j++) if (keys[j] === key) return true;
+      return false;
+    },
+    done(i, kept) {
+      dropped[i] = !kept;
+    },
+  };
+}
+
+/**
+ * strictDatakit (Q31 compat): check.go's loop writes each kept key to slot `idx` (idx ≤ i) of the very list it is
+ * searching, so a dropped key stays visible in its old slot until a later kept key overwrites it. Hence adjacent
+ * duplicates both vanish (the second still sees the first), and so does any copy checked before enough keys were
+ * kept to overwrite the earlier dropped one. Renames are visible too: Go renames the shared key object in place.
+ */
+function inPlaceView(keys: string[]): KeyView {
+  const slots = keys.map((_, i) => i);
+  let idx = 0;
+  const count = (key: string): number => {
+    let n = 0;
+    for (const s of slots) if (keys[s] === key) n++;
+    return n;
+  };
+  return {
+    exists: (key) => count(key) > 0,
+    isDuplicate: (key) => count(key) > 1,
+    done(i, kept) {
+      if (kept) slots[idx++] = i;
+    },
+  };
+}
+
+/** Runs one key through the rename steps; returns its final key, or null when it is dropped. */
+function checkKey(kv: KV, i: number, keys: string[], view: KeyView, rules: CategoryRules): string | null {
+  const rename = (newKey: string): boolean => {
+    if (newKey === keys[i]) return true;
+    if (view.exists(newKey, i)) return false;
+    keys[i] = newKey;
+    return true;
+  };
+  if (!rename(truncateUtf8(keys[i], MAX_KEY_BYTES))) return null;
+  if (kv.isTag) {
+    if (!rename(adjustText(keys[i]))) return null;
+    if (!rules.dotsInKeys && !rename(replaceDots(keys[i]))) return null;
+  } else {
+    if (!rules.dotsInKeys && !rename(replaceDots(keys[i]))) return null;
+    if (!rename(adjustText(keys[i]))) return null;
+  }
+  const key = keys[i];
+  if (isForbidden(key, rules) || view.isDuplicate(key, i)) return null;
+  return key;
+}
+
+function checkKeysAndValues(kvs: readonly KV[], rules: CategoryRules, strict: boolean): KV[] {
+  const keys = kvs.map((kv) => kv.key);
+  const view = strict ? inPlaceView(keys) : lastWinsView(keys);
+  const out: KV[] = [];
+  for (let i = 0; i < kvs.length; i++) {
+    const key = checkKey(kvs[i], i, keys, view, rules);
+    const original = kvs[i];
+    // A string field dropped by its value (metric) still occupies its slot in check.go (inPlaceView).
+    const checked = key === null ? null : checkValue(key === original.key ? original : { ...original, key }, rules);
+    view.done(i, checked !== null);
+    if (checked !== null) out.push(checked);
+  }
+  return out;
+}
+
+// ---------------------------------------------------------------------------------------------- values
+
+/** Fast path: keys need no work; values are checked and `kvs` compacted in place (the checker owns it). */
+function checkValues(kvs: KV[], rules: CategoryRules): KV[] {
+  let n = 0;
+  for (const kv of kvs) {
+    const checked = checkValue(kv, rules);
+    if (checked !== null) kvs[n++] = checked;
+  }
+  kvs.length = n;
+  return kvs;
+}
+
+/** The value rules; returns the KV (a new one when its value changed), or null when it is dropped. */
+function checkValue(kv: KV, rules: CategoryRules): KV | null {
+  return kv.isTag ? checkTagValue(kv) : checkFieldValue(kv, rules);
+}
+
+function checkTagValue(kv: TagKV): TagKV {
+  const value = kv.value;
+  const last = value.charCodeAt(value.length - 1);
+  const needsAdjust = last === 0x5c || value.indexOf('\n') !== -1;
+  const fixed = truncateUtf8(needsAdjust ? adjustText(value) : value, MAX_TAG_VALUE_BYTES);
+  return fixed === value ? kv : { key: kv.key, isTag: true, value: fixed };
+}
+
+function checkFieldValue(kv: FieldKV, rules: CategoryRules): FieldKV | null {
+  const v = kv.value;
+  if (v.type === 'string') {
+    if (!rules.stringFields) return null;
+    const cut = truncateUtf8(v.value, MAX_STRING_FIELD_BYTES);
+    return cut === v.value ? kv : { key: kv.key, isTag: false, value: { type: 'string', value: cut } };
+  }
+  if (v.type === 'float' && (v.value === Infinity || v.value === -Infinity)) {
+    const value = v.value > 0 ? PLUS_INF_VALUE : MINUS_INF_VALUE;
+    return { key: kv.key, isTag: false, value: { type: 'float', value } };
+  }
+  return kv;
+}
