@@ -10,7 +10,7 @@ import { addKV, strField, tag, type KV, type Point, type TagKV } from './point.j
  * Log records → logging points, as DataKit 1.84 builds them (datakit reference §7). Keys are *added* in this order, so
  * the first of a name wins (§7.3): resource > scope > record attributes (string fields), `[tags]` (fields), `message`,
  * `span_id`, `trace_id`, then the tags `status`, `service`, `source`, `remote_ip`, `dk_fingerprint`, `host`. The
- * logging checker then drops `source` and `date` (Q36) and adds `status=info` when no `status` key is left.
+ * logging checker then drops `source` and `date` (Q36) and adds a `status="info"` field when no `status` key is left.
  */
 
 const NS_PER_MS = 1_000_000n;

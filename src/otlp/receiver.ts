@@ -1,0 +1,327 @@
+import type { FastifyBaseLogger, FastifyError, FastifyInstance, FastifyPluginAsync, FastifyReply, FastifyRequest } from 'fastify';
+import type { GatewayConfig, OtelInputConfig } from '../config/types.js';
+import { decodeRequest, type JsonDecodeOptions } from './decode.js';
+import { DecodeError } from './decode-error.js';
+import { ACCEPTED_CODINGS, contentCodingOf, dataKitContentCodingOf, decompress, type ContentCoding } from './decompress.js';
+import { HttpError, RetryableError, retryAfterHeader } from './http-errors.js';
+import {
+  compileExpectedHeaders,
+  dataKitEncodingOfRequest,
+  encodingOf,
+  isDataKitExactContentType,
+  MEDIA_TYPE,
+  SUPPORTED_MEDIA_TYPES,
+  type Encoding,
+  type ExpectedHeader,
+} from './media-type.js';
+import { countItems, type LogsRequest, type MetricsRequest, type Signal, type TracesRequest } from './model.js';
+import { registerPing } from './ping.js';
+import { remoteIpOf } from './remote-ip.js';
+import { exportResponseBody, statusBody, type ExportResult } from './responses.js';
+
+/**
+ * The OTLP/HTTP receiver as a Fastify plugin: DataKit's routes, content negotiation, bounded decompression, decoding
+ * and spec-shaped answers (otlp-http-receiver.md checklist 1–34; datakit-opentelemetry.md §2, §3). Per input,
+ * `strict_datakit = true` answers exactly as DataKit 1.84 does instead (Q3–Q9, Q48), except that limits and bad
+ * gzip stay safe (Q8, Q10 never).
+ *
+ * Order of a request: route (404/405, before any body is read) → `admit` (load shedding, before the body) →
+ * Content-Type / Content-Encoding (415 / strict 400, before the body) → body with `maxRequestBytes` (413) →
+ * decompression with `maxDecompressedBytes` (413) → decode (400) → `handle` (503 on RetryableError, 500 otherwise)
+ * → 200 `Export*ServiceResponse`. Every refusal is thrown and answered by the one error handler below.
+ */
+
+export { RetryableError } from './http-errors.js';
+export type { ExportResult } from './responses.js';
+
+export interface ReceivedRequest {
+  signal: Signal;
+  encoding: Encoding;
+  input: OtelInputConfig;
+  /** Position of `input` in `ReceiverOptions.inputs`. */
+  inputIndex: number;
+  data: TracesRequest | MetricsRequest | LogsRequest;
+  remoteIp: string;
+  /** Spans, data points or log records; always ≥ 1 (empty requests never reach the handler). */
+  items: number;
+  /** Body size as received, before decompression. */
+  bytes: number;
+}
+
+export interface ReceiverOptions {
+  inputs: OtelInputConfig[];
+  limits: GatewayConfig['limits'];
+  /** For `GET /v1/ping`. */
+  datakitVersion: string;
+  hostname: string;
+  /** Called only for requests with ≥ 1 item (checklist 9). Throw `RetryableError` for 503 + Retry-After. */
+  handle(req: ReceivedRequest): Promise<ExportResult>;
+  /** Load shedding before the body is read (checklist 18): non-null → 503 + Retry-After, body never read. */
+  admit?(signal: Signal): { retryAfterSeconds: number } | null;
+}
+
+const SIGNALS: readonly Signal[] = ['traces', 'metrics', 'logs'];
+const API_KEY = { traces: 'traceApi', metrics: 'metricApi', logs: 'logsApi' } as const;
+const STRICT_HINT = '(set strict_datakit = true to reproduce)';
+/** Warnings can quote client input (a Content-Type value): stop remembering new ones past this many. */
+const MAX_DISTINCT_WARNINGS = 100;
+
+/** One signal route of one input, compiled at startup. */
+interface SignalRoute {
+  readonly signal: Signal;
+  readonly input: OtelInputConfig;
+  readonly inputIndex: number;
+  /** Leading `/`, no trailing `/`. */
+  readonly path: string;
+  readonly strict: boolean;
+  readonly expectedHeaders: readonly ExpectedHeader[];
+  readonly decodeOptions: JsonDecodeOptions;
+}
+
+interface Negotiated {
+  readonly encoding: Encoding;
+  readonly coding: ContentCoding;
+}
+
+/** Every (encoding, coding) pair once, so negotiation allocates nothing per request. */
+const NEGOTIATED: Readonly<Record<Encoding, Readonly<Record<ContentCoding, Negotiated>>>> = {
+  protobuf: { identity: { encoding: 'protobuf', coding: 'identity' }, gzip: { encoding: 'protobuf', coding: 'gzip' }, deflate: { encoding: 'protobuf', coding: 'deflate' } },
+  json: { identity: { encoding: 'json', coding: 'identity' }, gzip: { encoding: 'json', coding: 'gzip' }, deflate: { encoding: 'json', coding: 'deflate' } },
+};
+
+declare module 'fastify' {
+  interface FastifyRequest {
+    /** The OTLP route a request is for (also set for a wrong method on it), else null. */
+    otlpRoute: SignalRoute | null;
+    /** Set once Content-Type and Content-Encoding are accepted. */
+    otlpNegotiated: Negotiated | null;
+  }
+}
+
+/**
+ * One pino warning per distinct way a request was accepted (or answered) differently from DataKit 1.84, for the
+ * lifetime of the receiver (= the process, in the gateway).
+ */
+class DataKitDifferenceWarnings {
+  private readonly seen = new Set<string>();
+
+  constructor(private readonly log: FastifyBaseLogger) {}
+
+  warn(message: string): void {
+    if (this.seen.has(message) || this.seen.size >= MAX_DISTINCT_WARNINGS) return;
+    this.seen.add(message);
+    this.log.warn(message);
+  }
+}
+
+/** The path part of a request URL without one trailing slash (checklist 2: `/otel/v1/traces/` is the same route). */
+function routePathOf(url: string): string {
+  const q = url.indexOf('?');
+  const path = q < 0 ? url : url.slice(0, q);
+  return path.length > 1 && path.endsWith('/') ? path.slice(0, -1) : path;
+}
+
+function compileRoutes(inputs: readonly OtelInputConfig[], limits: GatewayConfig['limits'], warnings: DataKitDifferenceWarnings): Map<string, SignalRoute> {
+  const routes = new Map<string, SignalRoute>();
+  const onDataKitDifference = (reason: string) => warnings.warn(`accepted a JSON body: ${reason} ${STRICT_HINT}`);
+  inputs.forEach((input, inputIndex) => {
+    if (!input.http) return;
+    for (const signal of SIGNALS) {
+      const configured = input.http[API_KEY[signal]];
+      // A missing leading `/` is added, as the Collector does.
+      const path = routePathOf(configured.startsWith('/') ? configured : `/${configured}`);
+      const taken = routes.get(path);
+      if (taken) throw new Error(`OTLP/HTTP route ${path} is configured twice ([[inputs.opentelemetry]] #${taken.inputIndex + 1} and #${inputIndex + 1})`);
+      const strict = input.strictDatakit;
+      routes.set(path, {
+        signal,
+        input,
+        inputIndex,
+        path,
+        strict,
+        expectedHeaders: compileExpectedHeaders(input.expectedHeaders),
+        decodeOptions: { strictDatakit: strict, maxDepth: limits.maxJsonDepth, onDataKitDifference: strict ? undefined : onDataKitDifference },
+      });
+    }
+  });
+  return routes;
+}
+
+/** 404 with a hint for the usual base-URL mistake (pitfall 2), or 405 + `Allow: POST` for a wrong method (Q48). */
+function notFoundError(request: FastifyRequest, routes: ReadonlyMap<string, SignalRoute>, warnings: DataKitDifferenceWarnings): HttpError {
+  const route = routes.get(routePathOf(request.url));
+  if (route) {
+    request.otlpRoute = route;
+    if (route.strict) return new HttpError(404, `${request.method} ${route.path}: not found`);
+    warnings.warn(`answered 405 to a ${request.method} on ${route.path}: DataKit 1.84 answers 404 ${STRICT_HINT}`);
+    return new HttpError(405, `method ${request.method} is not allowed on ${route.path}: OTLP/HTTP requests are POST`, { allow: 'POST' });
+  }
+  const paths = [...routes.keys()];
+  const served = paths.length > 0 ? `OTLP/HTTP is served on POST ${paths.join(', ')}` : 'no OTLP/HTTP routes are configured (add [inputs.opentelemetry.http])';
+  const base = `http://${request.headers.host ?? 'host:9529'}/otel`;
+  return new HttpError(
+    404,
+    `no route for ${request.method} ${routePathOf(request.url)}. ${served}. An OpenTelemetry SDK's base endpoint for DataKit is ${base} ` +
+      '(the SDK appends /v1/traces, /v1/metrics, /v1/logs); a per-signal endpoint must be the full path.',
+  );
+}
+
+/**
+ * Content-Type and Content-Encoding, before the body is read. Spec mode: 415 for anything else (checklist 6, 23).
+ * Strict: DataKit's exact header check (Q3–Q5) → 400, and only `gzip` is decompressed (Q9).
+ */
+function negotiate(route: SignalRoute, request: FastifyRequest, warnings: DataKitDifferenceWarnings): Negotiated {
+  const contentEncoding = request.headers['content-encoding'];
+  if (route.strict) {
+    const encoding = dataKitEncodingOfRequest(request.raw, route.expectedHeaders);
+    if (encoding === undefined) throw new HttpError(400, `Content-Type must be exactly ${MEDIA_TYPE.protobuf} or ${MEDIA_TYPE.json}`);
+    return NEGOTIATED[encoding][dataKitContentCodingOf(contentEncoding)];
+  }
+  const contentType = request.headers['content-type'];
+  const encoding = encodingOf(contentType);
+  if (encoding === undefined) {
+    const sent = contentType === undefined ? 'no Content-Type' : `unsupported Content-Type '${contentType}'`;
+    throw new HttpError(415, `${sent}: OTLP/HTTP bodies are ${SUPPORTED_MEDIA_TYPES}`);
+  }
+  const coding = contentCodingOf(contentEncoding);
+  if (coding === undefined) {
+    throw new HttpError(415, `unsupported Content-Encoding '${contentEncoding}': use gzip, deflate or none`, { 'accept-encoding': ACCEPTED_CODINGS });
+  }
+  if (!isDataKitExactContentType(contentType!)) {
+    warnings.warn(`accepted Content-Type '${contentType}': DataKit 1.84 answers 400 to it ${STRICT_HINT}`);
+  }
+  if (coding !== dataKitContentCodingOf(contentEncoding)) {
+    warnings.warn(`accepted Content-Encoding '${contentEncoding}': DataKit 1.84 decompresses only gzip and decodes this body as it is ${STRICT_HINT}`);
+  }
+  return NEGOTIATED[encoding][coding];
+}
+
+interface ErrorAnswer {
+  status: number;
+  message: string;
+  headers?: Readonly<Record<string, string>>;
+}
+
+function answerFor(err: unknown, limits: GatewayConfig['limits']): ErrorAnswer {
+  if (err instanceof HttpError) return { status: err.statusCode, message: err.message, headers: err.headers };
+  if (err instanceof DecodeError) return { status: 400, message: err.message };
+  if (err instanceof RetryableError) {
+    return { status: 503, message: err.message, headers: { 'retry-after': retryAfterHeader(err.retryAfterSeconds) } };
+  }
+  const { code, statusCode, message } = err as Partial<FastifyError>;
+  // Fastify's own body reading: the Content-Length pre-check and the byte counter for chunked bodies (checklist 20).
+  if (code === 'FST_ERR_CTP_BODY_TOO_LARGE') return { status: 413, message: `request body exceeds max_request_bytes (${limits.maxRequestBytes} bytes)` };
+  // Other client-side failures Fastify reports (Content-Length mismatch, aborted body, bad URL).
+  if (statusCode !== undefined && statusCode >= 400 && statusCode < 500) return { status: statusCode, message: message ?? '' };
+  return { status: 500, message: `internal error: ${message ?? String(err)}` };
+}
+
+/** Errors answered with a Status in the request's encoding (checklist 14); strict: empty bodies (Q7). */
+function sendError(err: unknown, request: FastifyRequest, reply: FastifyReply, limits: GatewayConfig['limits']): void {
+  const answer = answerFor(err, limits);
+  if (answer.status === 500) request.log.error({ err }, 'OTLP request failed');
+  else if (answer.status >= 500) request.log.warn(`OTLP request refused with ${answer.status}: ${answer.message}`);
+  else request.log.debug(`OTLP request refused with ${answer.status}: ${answer.message}`);
+
+  reply.code(answer.status);
+  if (answer.headers) reply.headers(answer.headers);
+  if (request.otlpRoute?.strict) {
+    reply.send();
+    return;
+  }
+  // JSON when the request's encoding is unknown (checklist 14).
+  const encoding = request.otlpNegotiated?.encoding ?? encodingOf(request.headers['content-type']) ?? 'json';
+  reply.header('content-type', MEDIA_TYPE[encoding]).send(statusBody(encoding, answer.status, answer.message));
+}
+
+/** 200: the signal's `Export*ServiceResponse` with the request's media type (checklist 7, 8); strict: empty (Q6). */
+function sendSuccess(reply: FastifyReply, route: SignalRoute, encoding: Encoding, result: ExportResult): void {
+  if (route.strict) {
+    reply.code(200).send();
+    return;
+  }
+  reply.code(200).header('content-type', MEDIA_TYPE[encoding]).send(exportResponseBody(route.signal, encoding, result));
+}
+
+const NOTHING_REJECTED: ExportResult = {};
+
+async function receive(route: SignalRoute, request: FastifyRequest, reply: FastifyReply, opts: ReceiverOptions): Promise<void> {
+  const { encoding, coding } = request.otlpNegotiated!;
+  // The '*' parser below always yields the body as a Buffer (empty for a 0-byte body).
+  const received = request.body as Buffer;
+  const body = await decompress(received, coding, opts.limits.maxDecompressedBytes);
+  const data = decodeRequest(route.signal, encoding, body, route.decodeOptions);
+  const items = countItems(route.signal, data);
+  const result =
+    items === 0
+      ? NOTHING_REJECTED // checklist 9: success at once, the handler is not called
+      : await opts.handle({
+          signal: route.signal,
+          encoding,
+          input: route.input,
+          inputIndex: route.inputIndex,
+          data,
+          remoteIp: remoteIpOf(request.raw),
+          items,
+          bytes: received.length,
+        });
+  sendSuccess(reply, route, encoding, result);
+}
+
+/**
+ * The plugin. It configures the instance it is given (body parsers, not-found and error handlers, a global onRequest
+ * hook), so it is marked like `fastify-plugin` does: `app.register(otlpReceiver, opts)` does not encapsulate it, and
+ * calling `await otlpReceiver(app, opts)` directly works the same. Register it once per Fastify instance.
+ */
+export const otlpReceiver: FastifyPluginAsync<ReceiverOptions> = async (app: FastifyInstance, opts: ReceiverOptions) => {
+  const warnings = new DataKitDifferenceWarnings(app.log);
+  const routes = compileRoutes(opts.inputs, opts.limits, warnings);
+
+  // Receiver §4.1: no JSON.parse by Fastify and no FST_ERR_CTP_* bodies. Negotiation happened in onRequest, so one
+  // catch-all parser hands every body over as bytes (bounded by each route's bodyLimit).
+  app.removeAllContentTypeParsers();
+  app.addContentTypeParser('*', { parseAs: 'buffer' }, (_request, body, done) => done(null, body));
+
+  app.decorateRequest('otlpRoute', null);
+  app.decorateRequest('otlpNegotiated', null);
+
+  // Unknown paths and wrong methods are answered here, before Fastify would read (and size-check) a body.
+  app.addHook('onRequest', (request, _reply, done) => done(request.is404 ? notFoundError(request, routes, warnings) : undefined));
+  // Reached only through reply.callNotFound(); the hook above answers everything else.
+  app.setNotFoundHandler((request) => {
+    throw notFoundError(request, routes, warnings);
+  });
+  app.setErrorHandler((err, request, reply) => sendError(err, request, reply, opts.limits));
+
+  registerPing(app, { datakitVersion: opts.datakitVersion, hostname: opts.hostname });
+
+  for (const route of routes.values()) {
+    // Both spellings (checklist 2); a Fastify route matches its path exactly.
+    for (const url of [route.path, `${route.path}/`]) {
+      app.route({
+        method: 'POST',
+        url,
+        bodyLimit: opts.limits.maxRequestBytes,
+        onRequest: (request, _reply, done) => {
+          request.otlpRoute = route;
+          const refusal = opts.admit?.(route.signal);
+          if (refusal) {
+            done(new RetryableError(`the gateway is overloaded: retry the ${route.signal} export later`, refusal.retryAfterSeconds));
+            return;
+          }
+          try {
+            request.otlpNegotiated = negotiate(route, request, warnings);
+          } catch (err) {
+            done(err as Error);
+            return;
+          }
+          done();
+        },
+        handler: (request, reply) => receive(route, request, reply, opts),
+      });
+    }
+  }
+};
+
+// What fastify-plugin sets: the plugin shares the caller's context instead of getting an encapsulated child.
+Object.assign(otlpReceiver, { [Symbol.for('skip-override')]: true, [Symbol.for('fastify.display-name')]: 'otlp-receiver' });
