@@ -1,6 +1,7 @@
 /**
  * The real OpenTelemetry JS SDK, set up so that its output is deterministic: fixed resource, counting id generator,
- * explicit times. Spans are recorded in memory and then exported by the exporter under test.
+ * explicit times. Spans and log records are recorded in memory, metrics collected on demand, and then exported by the
+ * exporter under test.
  */
 import { resourceFromAttributes } from '@opentelemetry/resources';
 import {
@@ -10,7 +11,10 @@ import {
   type IdGenerator,
   type ReadableSpan,
 } from '@opentelemetry/sdk-trace-base';
-import type { Attributes } from '@opentelemetry/api';
+import { InMemoryLogRecordExporter, LoggerProvider, SimpleLogRecordProcessor, type ReadableLogRecord } from '@opentelemetry/sdk-logs';
+import { MeterProvider, MetricReader, type ResourceMetrics } from '@opentelemetry/sdk-metrics';
+import type { Attributes, Meter } from '@opentelemetry/api';
+import type { Logger } from '@opentelemetry/api-logs';
 
 export class CountingIdGenerator implements IdGenerator {
   private traces = 0;
@@ -43,4 +47,40 @@ export function exportWith(exporter: { export(items: never, cb: (r: { code: numb
   return new Promise((resolve, reject) =>
     exporter.export(items as never, (r) => (r.code === 0 ? resolve(0) : reject(r.error ?? new Error(`export failed with code ${r.code}`)))),
   );
+}
+
+/** A MetricReader without a timer: data points are taken only when the test calls `collect()`. */
+export class OnDemandMetricReader extends MetricReader {
+  protected override onShutdown(): Promise<void> {
+    return Promise.resolve();
+  }
+  protected override onForceFlush(): Promise<void> {
+    return Promise.resolve();
+  }
+}
+
+/** A MeterProvider with a fixed resource; `collect()` gives the ResourceMetrics an exporter would be handed. */
+export function meterSetup(resource: Attributes) {
+  const reader = new OnDemandMetricReader();
+  const provider = new MeterProvider({ resource: resourceFromAttributes(resource), readers: [reader] });
+  return {
+    meter: (name: string, version: string): Meter => provider.getMeter(name, version),
+    async collect(): Promise<ResourceMetrics> {
+      const { resourceMetrics, errors } = await reader.collect();
+      if (errors.length > 0) throw errors[0];
+      return resourceMetrics;
+    },
+    shutdown: () => provider.shutdown(),
+  };
+}
+
+/** A LoggerProvider with a fixed resource whose records are kept in memory for the exporter under test. */
+export function loggerSetup(resource: Attributes) {
+  const memory = new InMemoryLogRecordExporter();
+  const provider = new LoggerProvider({ resource: resourceFromAttributes(resource), processors: [new SimpleLogRecordProcessor(memory)] });
+  return {
+    logger: (name: string, version: string): Logger => provider.getLogger(name, version),
+    records: (): ReadableLogRecord[] => memory.getFinishedLogRecords(),
+    shutdown: () => provider.shutdown(),
+  };
 }

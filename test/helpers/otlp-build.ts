@@ -14,8 +14,8 @@ import {
 } from '@opentelemetry/otlp-transformer';
 import { resourceFromAttributes } from '@opentelemetry/resources';
 import { InMemoryLogRecordExporter, LoggerProvider, SimpleLogRecordProcessor } from '@opentelemetry/sdk-logs';
-import { AggregationType, MeterProvider, MetricReader } from '@opentelemetry/sdk-metrics';
-import { tracerSetup } from './otel-sdk.js';
+import { AggregationType, MeterProvider } from '@opentelemetry/sdk-metrics';
+import { OnDemandMetricReader, tracerSetup } from './otel-sdk.js';
 
 export interface EncodedRequest {
   protobuf: Uint8Array;
@@ -69,18 +69,9 @@ export async function tracesRequest(): Promise<EncodedRequest> {
   return encoded(ProtobufTraceSerializer.serializeRequest(spans), JsonTraceSerializer.serializeRequest(spans));
 }
 
-class CollectingReader extends MetricReader {
-  protected override onShutdown(): Promise<void> {
-    return Promise.resolve();
-  }
-  protected override onForceFlush(): Promise<void> {
-    return Promise.resolve();
-  }
-}
-
 /** A counter (sum), an up-down counter, a gauge, an explicit-bucket histogram and an exponential histogram. */
 export async function metricsRequest(): Promise<EncodedRequest> {
-  const reader = new CollectingReader();
+  const reader = new OnDemandMetricReader();
   const provider = new MeterProvider({
     resource: resourceFromAttributes(RESOURCE),
     readers: [reader],
