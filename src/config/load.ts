@@ -200,11 +200,21 @@ function checkRoutes(inputs: readonly OtelInputConfig[], label: string, out: Fin
   }
 }
 
-function checkJmarshalers(inputs: readonly OtelInputConfig[], label: string, out: Findings): void {
+/** Settings DataKit honours that this gateway reads but does not emulate: say so rather than silently differ. */
+function checkUnemulated(inputs: readonly OtelInputConfig[], label: string, out: Findings): void {
   inputs.forEach((input, i) => {
-    if (KNOWN_JMARSHALERS.has(input.jmarshaler)) return;
-    // §1.2: DataKit falls back to protojson for an unknown value.
-    out.warnings.push(`${label}: inputs.opentelemetry[${i}].jmarshaler: unknown value ${JSON.stringify(input.jmarshaler)}, protojson is used (as in DataKit)`);
+    const at = `${label}: inputs.opentelemetry[${i}]`;
+    if (input.jmarshaler === 'gojson' || input.jmarshaler === 'jsoniter') {
+      out.warnings.push(`${at}.jmarshaler: ${JSON.stringify(input.jmarshaler)} is not emulated, span messages are written as protojson`);
+    } else if (!KNOWN_JMARSHALERS.has(input.jmarshaler)) {
+      // §1.2: DataKit falls back to protojson for an unknown value.
+      out.warnings.push(`${at}.jmarshaler: unknown value ${JSON.stringify(input.jmarshaler)}, protojson is used (as in DataKit)`);
+    }
+    if (input.grpc) out.warnings.push(`${at}.grpc: gRPC is not served by this gateway; use OTLP/HTTP`);
+    if (input.tracingMetricEnable) out.warnings.push(`${at}.tracing_metric_enable: the tracing_metrics measurement is not emulated yet`);
+    if (input.threads || input.storage) {
+      out.warnings.push(`${at}: threads/storage (DataKit's asynchronous trace mode, Q42) are ignored: every request is decoded before it is answered`);
+    }
   });
 }
 
@@ -244,7 +254,7 @@ export function loadConfigWithWarnings(opts: LoadOptions): { config: GatewayConf
   const findings: Findings = { issues: [], warnings };
   checkRegexes(config.inputs, src.label, findings);
   checkRoutes(config.inputs, src.label, findings);
-  checkJmarshalers(config.inputs, src.label, findings);
+  checkUnemulated(config.inputs, src.label, findings);
   if (findings.issues.length > 0) throw new ConfigError(src.file, findings.issues);
   return { config, warnings };
 }
