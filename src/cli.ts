@@ -1,4 +1,5 @@
 #!/usr/bin/env node
+import { once } from 'node:events';
 import { readFileSync } from 'node:fs';
 import { parseArgs } from 'node:util';
 import { ConfigError, loadConfigWithWarnings, parseListen } from './config/index.js';
@@ -24,10 +25,19 @@ function packageVersion(): string {
   return pkg.version;
 }
 
+/** Exits once stdout has taken everything written to it (logs and the stdout sink's points share it). */
+async function exitAfterOutput(code: number): Promise<never> {
+  if (process.stdout.writableNeedDrain) await once(process.stdout, 'drain');
+  process.exit(code);
+}
+
 function fail(message: string): never {
   process.stderr.write(`${message}\n`);
   process.exit(EXIT_CONFIG);
 }
+
+/** How messages name the config in use. */
+const describeSource = (config: GatewayConfig): string => config.source ?? 'datakit.conf.example (the embedded default)';
 
 function load(file: string | undefined): { config: GatewayConfig; warnings: string[] } {
   try {
@@ -69,7 +79,7 @@ async function run(argv: string[]): Promise<void> {
   const { config, warnings } = load(values.config);
   if (command === 'check') {
     for (const w of warnings) process.stderr.write(`warning: ${w}\n`);
-    process.stdout.write(`${config.source ?? 'embedded defaults'}: ok (${config.inputs.length} input(s), ${config.sinks.length} sink(s))\n`);
+    process.stdout.write(`${describeSource(config)}: ok (${config.inputs.length} input(s), ${config.sinks.length} sink(s))\n`);
     return;
   }
 
@@ -84,8 +94,15 @@ async function run(argv: string[]): Promise<void> {
 
   const log = createLogger();
   for (const w of warnings) log.warn(w);
-  log.info(`config: ${config.source ?? 'embedded defaults (datakit.conf.example)'}`);
-  const gateway = await startGateway({ config, logger: log, listen });
+  log.info(`config: ${describeSource(config)}`);
+  let gateway;
+  try {
+    gateway = await startGateway({ config, logger: log, listen });
+  } catch (err) {
+    // Port in use, a file sink that cannot be opened…: the message says what; a stack trace would not help.
+    log.fatal(`cannot start: ${(err as Error).message}`);
+    return exitAfterOutput(1);
+  }
 
   let stopping = false;
   const stop = (signal: string): void => {
@@ -95,13 +112,11 @@ async function run(argv: string[]): Promise<void> {
     gateway.close().then(
       () => {
         log.info('stopped');
-        log.flush();
-        process.exit(0);
+        void exitAfterOutput(0);
       },
       (err: unknown) => {
         log.error({ err }, 'error while stopping');
-        log.flush();
-        process.exit(1);
+        void exitAfterOutput(1);
       },
     );
   };

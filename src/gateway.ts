@@ -1,4 +1,4 @@
-import Fastify, { type FastifyBaseLogger, type FastifyInstance } from 'fastify';
+import Fastify, { LogController, type FastifyBaseLogger, type FastifyInstance } from 'fastify';
 import type { Logger } from 'pino';
 import type { GatewayConfig } from './config/types.js';
 import { otlpReceiver } from './otlp/receiver.js';
@@ -31,6 +31,18 @@ export interface RunningGateway {
 
 const urlHost = (host: string): string => (host.includes(':') ? `[${host}]` : host);
 
+/** Flushes and closes every sink, even when one fails; rejects with the first failure. */
+async function closeSinks(sinks: readonly Sink[]): Promise<void> {
+  const results = await Promise.allSettled(
+    sinks.map(async (s) => {
+      await s.flush();
+      await s.close();
+    }),
+  );
+  const failed = results.find((r) => r.status === 'rejected');
+  if (failed) throw failed.reason;
+}
+
 /** Assembles receive → decode → convert → deliver and starts listening. */
 export async function startGateway(opts: GatewayOptions): Promise<RunningGateway> {
   const { config } = opts;
@@ -42,8 +54,9 @@ export async function startGateway(opts: GatewayOptions): Promise<RunningGateway
     // Typed as Fastify's base logger so the instance type stays the default one the rest of the code expects.
     ...(log ? { loggerInstance: log as FastifyBaseLogger } : { logger: false }),
     // Each request is logged by the receiver when it matters; per-request access logs would dominate the output.
-    disableRequestLogging: true,
-    return503OnClosing: true,
+    logController: new LogController({ disableRequestLogging: true }),
+    // The receiver answers requests that arrive while closing itself (503 + Retry-After + Status, checklist 41).
+    return503OnClosing: false,
   });
   await otlpReceiver(app, {
     inputs: config.inputs,
@@ -54,7 +67,16 @@ export async function startGateway(opts: GatewayOptions): Promise<RunningGateway
   });
 
   const listen = opts.listen ?? config.listen;
-  await app.listen({ host: listen.host, port: listen.port });
+  // Fastify logs one line per address it listens on (several for 0.0.0.0 or localhost); the CLI's tests and users
+  // look for this wording.
+  try {
+    await app.listen({ host: listen.host, port: listen.port, listenTextResolver: (address) => `listening on ${address}` });
+  } catch (err) {
+    // Port in use, address not local: release what was opened, so an embedding process can carry on.
+    await app.close();
+    if (!opts.sinks) await closeSinks(sinks);
+    throw err;
+  }
   const addr = app.server.address();
   const port = typeof addr === 'object' && addr ? addr.port : listen.port;
   const url = `http://${urlHost(listen.host)}:${port}`;
@@ -62,7 +84,6 @@ export async function startGateway(opts: GatewayOptions): Promise<RunningGateway
   const otelUrl = url + traceApi.replace(/\/v1\/traces\/?$/, '');
 
   if (log) {
-    log.info({ url }, `listening on ${url}`);
     for (const input of config.inputs) {
       if (!input.http) continue;
       const { traceApi: t, metricApi: m, logsApi: l } = input.http;
@@ -70,6 +91,9 @@ export async function startGateway(opts: GatewayOptions): Promise<RunningGateway
     }
     log.info(`point an OpenLLMetry/Traceloop app here with TRACELOOP_BASE_URL=${otelUrl}`);
     for (const s of sinks) log.info(`points go to ${s.name} (${[...s.categories].join(', ')})`);
+    if (config.dataway.urls.length > 0) {
+      log.warn(`[dataway] urls are not used: delivery to a dataway is not implemented; points go only to the sinks above`);
+    }
   }
 
   let closing: Promise<void> | undefined;
@@ -81,11 +105,9 @@ export async function startGateway(opts: GatewayOptions): Promise<RunningGateway
     otelUrl,
     close() {
       closing ??= (async () => {
+        // Resolves once every request in flight has been answered, i.e. its points are in the sinks.
         await app.close();
-        for (const s of sinks) {
-          await s.flush();
-          await s.close();
-        }
+        await closeSinks(sinks);
       })();
       return closing;
     },

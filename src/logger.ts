@@ -1,14 +1,26 @@
+import type { Writable } from 'node:stream';
 import { pino, type Logger } from 'pino';
-import pretty from 'pino-pretty';
+import { prettyFactory } from 'pino-pretty';
+
+export interface LoggerOptions {
+  /** Default: `LOG_LEVEL`, else `info`. */
+  level?: string;
+  /** Readable lines instead of JSON. Default: when `out` is a terminal. */
+  pretty?: boolean;
+  /** Default: process.stdout. */
+  out?: Writable & { isTTY?: boolean };
+}
 
 /**
- * pino on stdout: JSON lines by default (for machines and log shippers), readable colourised lines when stdout is a
- * terminal. pino-pretty runs in-process as a stream (not a worker transport) so log lines and the stdout sink's
- * points keep their order.
+ * pino: JSON lines by default (for machines and log shippers), readable colourised lines when the output is a
+ * terminal. Log lines go through the very stream the stdout sink writes points to (not pino's own file descriptor
+ * writer, and pino-pretty runs synchronously, not as a transport): one writer, so a log line and a point line can
+ * never cut into each other and they come out in the order they were written.
  */
-export function createLogger(opts: { level?: string; pretty?: boolean } = {}): Logger {
+export function createLogger(opts: LoggerOptions = {}): Logger {
   const level = opts.level ?? process.env.LOG_LEVEL ?? 'info';
-  const usePretty = opts.pretty ?? process.stdout.isTTY === true;
-  if (!usePretty) return pino({ level });
-  return pino({ level }, pretty({ colorize: true, translateTime: 'SYS:HH:MM:ss.l', ignore: 'pid,hostname', sync: true }));
+  const out = opts.out ?? process.stdout;
+  if (!(opts.pretty ?? out.isTTY === true)) return pino({ level }, out);
+  const prettify = prettyFactory({ colorize: out.isTTY === true, translateTime: 'SYS:HH:MM:ss.l', ignore: 'pid,hostname' });
+  return pino({ level }, { write: (line: string) => out.write(prettify(line)) });
 }

@@ -269,9 +269,10 @@ async function receive(route: SignalRoute, request: FastifyRequest, reply: Fasti
 }
 
 /**
- * The plugin. It configures the instance it is given (body parsers, not-found and error handlers, a global onRequest
- * hook), so it is marked like `fastify-plugin` does: `app.register(otlpReceiver, opts)` does not encapsulate it, and
- * calling `await otlpReceiver(app, opts)` directly works the same. Register it once per Fastify instance.
+ * The plugin. It configures the instance it is given (body parsers, not-found and error handlers, global onRequest
+ * and preClose hooks), so it is marked like `fastify-plugin` does: `app.register(otlpReceiver, opts)` does not
+ * encapsulate it, and calling `await otlpReceiver(app, opts)` directly works the same. Register it once per Fastify
+ * instance, created with `return503OnClosing: false` so that answers while closing come from here.
  */
 export const otlpReceiver: FastifyPluginAsync<ReceiverOptions> = async (app: FastifyInstance, opts: ReceiverOptions) => {
   const warnings = new DataKitDifferenceWarnings(app.log);
@@ -285,8 +286,18 @@ export const otlpReceiver: FastifyPluginAsync<ReceiverOptions> = async (app: Fas
   app.decorateRequest('otlpRoute', null);
   app.decorateRequest('otlpNegotiated', null);
 
+  // Checklist 41: once close() has begun, requests that still arrive on open connections (keep-alive, pipelined)
+  // get 503 + Retry-After and a Status body, so the exporter retries them elsewhere or later instead of dropping them.
+  // (Requests already past this hook finish normally: the server waits for them before it closes.)
+  let closing = false;
+  app.addHook('preClose', async () => {
+    closing = true;
+  });
   // Unknown paths and wrong methods are answered here, before Fastify would read (and size-check) a body.
-  app.addHook('onRequest', (request, _reply, done) => done(request.is404 ? notFoundError(request, routes, warnings) : undefined));
+  app.addHook('onRequest', (request, _reply, done) => {
+    if (closing) done(new RetryableError('the gateway is shutting down: retry the export later', 1));
+    else done(request.is404 ? notFoundError(request, routes, warnings) : undefined);
+  });
   // Reached only through reply.callNotFound(); the hook above answers everything else.
   app.setNotFoundHandler((request) => {
     throw notFoundError(request, routes, warnings);

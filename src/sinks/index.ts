@@ -8,18 +8,26 @@ export type { Sink } from './sink.js';
 export { FileSink } from './file-sink.js';
 export { StdoutSink } from './stdout-sink.js';
 
-/** Builds the configured sinks and opens those that hold resources, so a bad path fails at startup. */
+/**
+ * Builds the configured sinks and opens those that hold resources, so a bad path fails at startup (naming the path);
+ * on failure the sinks already opened are closed again.
+ */
 export async function createSinks(configs: readonly SinkConfig[]): Promise<Sink[]> {
   const sinks: Sink[] = [];
-  for (const c of configs) {
-    const categories = new Set(c.categories);
-    if (c.target === 'file') {
-      const sink = new FileSink(c.path!, categories);
-      await sink.open();
-      sinks.push(sink);
-    } else {
-      sinks.push(new StdoutSink(categories));
+  try {
+    for (const c of configs) {
+      const categories = new Set(c.categories);
+      if (c.target === 'file') {
+        const sink = new FileSink(c.path!, categories);
+        sinks.push(sink);
+        await sink.open();
+      } else {
+        sinks.push(new StdoutSink(categories));
+      }
     }
+  } catch (err) {
+    await Promise.allSettled(sinks.map((s) => s.close()));
+    throw err;
   }
   return sinks;
 }

@@ -1,3 +1,4 @@
+import { once } from 'node:events';
 import type { Writable } from 'node:stream';
 import { encodePoints } from '../datakit/line-protocol.js';
 import type { Category, PointBatch } from '../datakit/point.js';
@@ -16,10 +17,13 @@ export class StdoutSink implements Sink {
     if (batch.points.length === 0) return;
     // One write per batch keeps a request's lines together when several requests are in flight.
     const text = `${encodePoints(batch.points)}\n`;
-    if (!this.out.write(text)) await new Promise<void>((resolve) => this.out.once('drain', resolve));
+    if (!this.out.write(text)) await once(this.out, 'drain');
   }
 
-  async flush(): Promise<void> {}
+  /** Waits until what was written has been handed to the OS (stdout to a pipe or file can buffer in Node). */
+  async flush(): Promise<void> {
+    if (this.out.writableNeedDrain) await once(this.out, 'drain');
+  }
 
   async close(): Promise<void> {}
 }
