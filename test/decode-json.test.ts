@@ -8,59 +8,24 @@ import t from 'tap';
 import { DecodeError } from '../src/otlp/decode-error.js';
 import { decodeLogsJson, decodeMetricsJson, decodeTracesJson, quoteBigIntegers, type JsonDecodeOptions } from '../src/otlp/decode-json.js';
 import { decodeRequest } from '../src/otlp/decode.js';
-import type { AnyValue, KeyValue, LogRecord, Span, TracesRequest } from '../src/otlp/model.js';
+import type { AnyValue, Span } from '../src/otlp/model.js';
+import { EMPTY_BYTES, EMPTY_LOG_RECORD, EMPTY_SPAN, firstSpan, iv, kv, sv } from './helpers/model-build.js';
 
 const SPEC: JsonDecodeOptions = { strictDatakit: false, maxDepth: 100 };
 const STRICT: JsonDecodeOptions = { strictDatakit: true, maxDepth: 100 };
 const b = (h: string): Buffer => Buffer.from(h, 'hex');
-const EMPTY = Buffer.alloc(0);
-const sv = (value: string): AnyValue => ({ kind: 'string', value });
-const iv = (value: bigint): AnyValue => ({ kind: 'int', value });
-const kv = (key: string, value: AnyValue | undefined): KeyValue => ({ key, value });
 const text = (s: string): Buffer => Buffer.from(s, 'utf8');
 const example = (name: string): Buffer => readFileSync(new URL(`./fixtures/otlp-examples/${name}`, import.meta.url));
 
 /** A traces request with one span given as JSON text (and optional extra ResourceSpans keys). */
 const spanJson = (span: string, resourceSpans = ''): Buffer =>
   text(`{"resourceSpans":[{${resourceSpans}"scopeSpans":[{"spans":[${span}]}]}]}`);
-const firstSpan = (req: TracesRequest): Span => req.resourceSpans[0].scopeSpans[0].spans[0];
 const decodeSpan = (span: string, opts = SPEC): Span => firstSpan(decodeTracesJson(spanJson(span), opts));
 const attrJson = (value: string): string => `{"attributes":[{"key":"a","value":${value}}]}`;
 const decodeAttr = (value: string, opts = SPEC): AnyValue | undefined => decodeSpan(attrJson(value), opts).attributes[0].value;
 
-const SPAN_DEFAULTS: Span = {
-  traceId: EMPTY,
-  spanId: EMPTY,
-  traceState: '',
-  parentSpanId: EMPTY,
-  flags: 0,
-  name: '',
-  kind: 0,
-  startTimeUnixNano: 0n,
-  endTimeUnixNano: 0n,
-  attributes: [],
-  droppedAttributesCount: 0,
-  events: [],
-  droppedEventsCount: 0,
-  links: [],
-  droppedLinksCount: 0,
-  status: undefined,
-};
 const MY_SERVICE = { attributes: [kv('service.name', sv('my.service'))], droppedAttributesCount: 0 };
 const MY_LIBRARY = { name: 'my.library', version: '1.0.0', attributes: [kv('my.scope.attribute', sv('some scope attribute'))], droppedAttributesCount: 0 };
-const LOG_DEFAULTS: LogRecord = {
-  timeUnixNano: 0n,
-  observedTimeUnixNano: 0n,
-  severityNumber: 0,
-  severityText: '',
-  body: undefined,
-  attributes: [],
-  droppedAttributesCount: 0,
-  flags: 0,
-  traceId: EMPTY,
-  spanId: EMPTY,
-  eventName: '',
-};
 
 t.test('the opentelemetry-proto examples decode (checklist 33)', async (t) => {
   t.test('trace.json: uppercase hex ids, int64 literals', async (t) => {
@@ -73,7 +38,7 @@ t.test('the opentelemetry-proto examples decode (checklist 33)', async (t) => {
               scope: MY_LIBRARY,
               spans: [
                 {
-                  ...SPAN_DEFAULTS,
+                  ...EMPTY_SPAN,
                   traceId: b('5b8efff798038103d269b633813fc60c'),
                   spanId: b('eee19b7ec3c1b174'),
                   parentSpanId: b('eee19b7ec3c1b173'),
@@ -170,7 +135,7 @@ t.test('the opentelemetry-proto examples decode (checklist 33)', async (t) => {
     t.strictSame(logs.resourceLogs[0].resource, MY_SERVICE);
     t.strictSame(logs.resourceLogs[0].scopeLogs[0].logRecords, [
       {
-        ...LOG_DEFAULTS,
+        ...EMPTY_LOG_RECORD,
         timeUnixNano: 1544712660300000000n,
         observedTimeUnixNano: 1544712660300000000n,
         severityText: 'Information',
@@ -193,7 +158,7 @@ t.test('the opentelemetry-proto examples decode (checklist 33)', async (t) => {
     const logs = decodeLogsJson(example('events.json'), SPEC);
     t.strictSame(logs.resourceLogs[0].scopeLogs[0].logRecords, [
       {
-        ...LOG_DEFAULTS,
+        ...EMPTY_LOG_RECORD,
         timeUnixNano: 1544712660300000000n,
         observedTimeUnixNano: 1544712660300000000n,
         severityNumber: 9,
@@ -217,10 +182,10 @@ t.test('the opentelemetry-proto examples decode (checklist 33)', async (t) => {
 t.test('ids (J1, checklist 27)', async (t) => {
   t.strictSame(
     decodeSpan('{"traceId":"5b8efff798038103D269B633813FC60C","spanId":"eee19b7ec3c1b174","parentSpanId":""}'),
-    { ...SPAN_DEFAULTS, traceId: b('5b8efff798038103d269b633813fc60c'), spanId: b('eee19b7ec3c1b174') },
+    { ...EMPTY_SPAN, traceId: b('5b8efff798038103d269b633813fc60c'), spanId: b('eee19b7ec3c1b174') },
     'mixed case hex; "" is an absent id',
   );
-  t.strictSame(decodeSpan('{"traceId":null}').traceId, EMPTY, 'null is absent');
+  t.strictSame(decodeSpan('{"traceId":null}').traceId, EMPTY_BYTES, 'null is absent');
   t.throws(
     () => decodeSpan('{"traceId":"5b8efff798038103d269b633813fc6"}'),
     new DecodeError('resourceSpans[0].scopeSpans[0].spans[0].traceId: expected 32 hex digits, got 30'),
@@ -332,7 +297,7 @@ t.test('bytesValue is base64, standard or URL-safe, padded or not (checklist 32)
   for (const encoded of ['AP+/', 'AP-_', 'AP8', 'AP8=']) {
     t.strictSame(decodeAttr(`{"bytesValue":"${encoded}"}`), { kind: 'bytes', value: b(encoded.startsWith('AP8') ? '00ff' : '00ffbf') }, encoded);
   }
-  t.strictSame(decodeAttr('{"bytesValue":""}'), { kind: 'bytes', value: EMPTY });
+  t.strictSame(decodeAttr('{"bytesValue":""}'), { kind: 'bytes', value: EMPTY_BYTES });
   const path = 'resourceSpans[0].scopeSpans[0].spans[0].attributes[0].value.bytesValue';
   for (const bad of ['AP+_', 'A', 'AP8==', '00ff!', 'A===']) t.throws(() => decodeAttr(`{"bytesValue":"${bad}"}`), new DecodeError(`${path}: invalid base64 "${bad}"`), bad);
 });
@@ -344,7 +309,7 @@ t.test('presence and null (J6)', async (t) => {
       {
         resource: undefined,
         scopeSpans: [
-          { scope: undefined, spans: [SPAN_DEFAULTS, { ...SPAN_DEFAULTS, status: { message: '', code: 0 } }], schemaUrl: '' },
+          { scope: undefined, spans: [EMPTY_SPAN, { ...EMPTY_SPAN, status: { message: '', code: 0 } }], schemaUrl: '' },
           { scope: { name: '', version: '', attributes: [], droppedAttributesCount: 0 }, spans: [], schemaUrl: '' },
         ],
         schemaUrl: '',
@@ -443,7 +408,7 @@ t.test('strictDatakit: DataKit 1.84 reading (Q1, Q2)', async (t) => {
     const span = decodeSpan('{"traceId":"5b8efff798038103d269b633813fc60c","spanId":"eee19b7ec3c1b174","parentSpanId":""}', STRICT);
     t.strictSame(
       [span.traceId, span.spanId, span.parentSpanId],
-      [b('e5bf1e7df7fbf7cd37f35d37776ebd6fadf7f35ddf73ad1c'), b('79e7b5f5bede7377356f5ef8'), EMPTY],
+      [b('e5bf1e7df7fbf7cd37f35d37776ebd6fadf7f35ddf73ad1c'), b('79e7b5f5bede7377356f5ef8'), EMPTY_BYTES],
     );
     t.strictSame(decodeSpan('{"traceId":"W47_95gDgQPSabYzgT_GDA"}', STRICT).traceId, b('5b8efff798038103d269b633813fc60c'), 'URL-safe, unpadded');
     t.throws(() => decodeSpan('{"spanId":"eee19b7e!"}', STRICT), new DecodeError('resourceSpans[0].scopeSpans[0].spans[0].spanId: invalid base64 "eee19b7e!"'));

@@ -8,16 +8,12 @@ import generated from '@opentelemetry/otlp-transformer/build/src/generated/root.
 import { DecodeError } from '../src/otlp/decode-error.js';
 import { decodeLogsJson, decodeMetricsJson, decodeTracesJson } from '../src/otlp/decode-json.js';
 import { decodeLogsProtobuf, decodeMetricsProtobuf, decodeTracesProtobuf } from '../src/otlp/decode-protobuf.js';
-import type { AnyValue, KeyValue, Span, TracesRequest } from '../src/otlp/model.js';
+import { EMPTY_BYTES, EMPTY_SPAN, firstSpan, iv, kv, sv } from './helpers/model-build.js';
 import { logsRequest, metricsRequest, tracesRequest } from './helpers/otlp-build.js';
 
 const JSON_OPTS = { strictDatakit: false, maxDepth: 100 };
 /** Bytes as the decoders produce them: Buffers (a Uint8Array subclass), views into the body. */
 const b = (h: string): Buffer => Buffer.from(h, 'hex');
-const EMPTY = Buffer.alloc(0);
-const sv = (value: string): AnyValue => ({ kind: 'string', value });
-const iv = (value: bigint): AnyValue => ({ kind: 'int', value });
-const kv = (key: string, value: AnyValue | undefined): KeyValue => ({ key, value });
 
 // The otlp-transformer's static protobufjs classes (plain-object encode), typed loosely for hand-made messages.
 type Encoder = { encode(m: object): { finish(): Uint8Array } };
@@ -31,26 +27,7 @@ const encodeLogs = (m: object): Uint8Array => otlp.collector.logs.v1.ExportLogsS
 const oneSpan = (span: object, resourceSpans: object = {}): object => ({
   resourceSpans: [{ resource: { attributes: [] }, scopeSpans: [{ spans: [span] }], ...resourceSpans }],
 });
-const firstSpan = (req: TracesRequest): Span => req.resourceSpans[0].scopeSpans[0].spans[0];
 
-const SPAN_DEFAULTS: Span = {
-  traceId: EMPTY,
-  spanId: EMPTY,
-  traceState: '',
-  parentSpanId: EMPTY,
-  flags: 0,
-  name: '',
-  kind: 0,
-  startTimeUnixNano: 0n,
-  endTimeUnixNano: 0n,
-  attributes: [],
-  droppedAttributesCount: 0,
-  events: [],
-  droppedEventsCount: 0,
-  links: [],
-  droppedLinksCount: 0,
-  status: undefined,
-};
 
 t.test('real SDK requests: protobuf and JSON decode to the same model', async (t) => {
   t.test('traces, exactly', async (t) => {
@@ -72,7 +49,7 @@ t.test('real SDK requests: protobuf and JSON decode to the same model', async (t
               scope: { name: 'test-scope', version: '1.2.3', attributes: [], droppedAttributesCount: 0 },
               spans: [
                 {
-                  ...SPAN_DEFAULTS,
+                  ...EMPTY_SPAN,
                   traceId,
                   spanId: b('bbbbbbbbbbbbbbb2'),
                   parentSpanId: root,
@@ -86,7 +63,7 @@ t.test('real SDK requests: protobuf and JSON decode to the same model', async (t
                   status: { message: '', code: 1 },
                 },
                 {
-                  ...SPAN_DEFAULTS,
+                  ...EMPTY_SPAN,
                   traceId,
                   spanId: b('bbbbbbbbbbbbbbb3'),
                   parentSpanId: root,
@@ -97,7 +74,7 @@ t.test('real SDK requests: protobuf and JSON decode to the same model', async (t
                   status: { message: '', code: 0 },
                 },
                 {
-                  ...SPAN_DEFAULTS,
+                  ...EMPTY_SPAN,
                   traceId,
                   spanId: root,
                   name: 'GET /cart',
@@ -186,7 +163,7 @@ t.test('real SDK requests: protobuf and JSON decode to the same model', async (t
       kind: 'kvlist',
       values: [kv('url', sv('https://shop.example/cart')), kv('visits', iv(3n)), kv('tags', { kind: 'array', values: [sv('a'), sv('b')] })],
     });
-    t.strictSame([event.traceId, event.spanId], [EMPTY, EMPTY], 'no trace context: empty ids');
+    t.strictSame([event.traceId, event.spanId], [EMPTY_BYTES, EMPTY_BYTES], 'no trace context: empty ids');
     // The SDK serializer writes an empty AnyValue for a record without a body.
     t.strictSame([noBody.body, noBody.severityText, noBody.attributes], [{ kind: 'empty' }, 'debug', [kv('empty', sv(''))]]);
   });

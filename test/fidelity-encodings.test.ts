@@ -6,7 +6,7 @@
  */
 import t, { type Test } from 'tap';
 import type { AnyValue, KeyValue, Signal, SignalRequest } from '../src/otlp/model.js';
-import { fixtureToml, startTestGateway } from './helpers/gateway.js';
+import { PATH, fixtureToml, startTestGateway } from './helpers/gateway.js';
 import { request } from './helpers/http.js';
 import {
   T0,
@@ -59,7 +59,6 @@ const ZOO: KeyValue[] = attrs({
   'zoo.empty': { kind: 'empty' },
 });
 
-const PATH: Readonly<Record<Signal, string>> = { traces: '/otel/v1/traces', metrics: '/otel/v1/metrics', logs: '/otel/v1/logs' };
 const CATEGORY = { traces: 'tracing', metrics: 'metric', logs: 'logging' } as const;
 
 /** A line-protocol string field value (§9.2): quoted, `"` and `\` escaped, everything else raw. */

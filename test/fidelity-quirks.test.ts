@@ -9,7 +9,7 @@ import zlib from 'node:zlib';
 import t from 'tap';
 import { ConfigError } from '../src/config/index.js';
 import type { Signal, SignalRequest } from '../src/otlp/model.js';
-import { fixtureToml, startTestGateway, type TestGateway } from './helpers/gateway.js';
+import { PATH, fixtureToml, startTestGateway, type TestGateway } from './helpers/gateway.js';
 import { request, type Response } from './helpers/http.js';
 import {
   T0,
@@ -34,7 +34,6 @@ import { otlpJson, otlpProtobuf } from './helpers/otlp-json.js';
 
 const PB = 'application/x-protobuf';
 const JSON_CT = 'application/json';
-const PATH: Readonly<Record<Signal, string>> = { traces: '/otel/v1/traces', metrics: '/otel/v1/metrics', logs: '/otel/v1/logs' };
 
 /** What a client sees: status, Content-Type (null when absent) and the body as text. */
 interface Answer {

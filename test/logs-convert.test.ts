@@ -8,19 +8,11 @@ import { encodePoints } from '../src/datakit/line-protocol.js';
 import { convertLogs } from '../src/datakit/logs.js';
 import { getKV } from '../src/datakit/point.js';
 import type { AnyValue, LogsRequest } from '../src/otlp/model.js';
-import { T0, TRACE_ID, attrs, bv, dv, hex, input, iv, logRecord, logsReq, resourceLogs, scope, sv } from './helpers/model-build.js';
+import { convertContext, input } from './helpers/config-build.js';
+import { T0, TRACE_ID, attrs, bv, dv, hex, iv, logRecord, logsReq, resourceLogs, scope, sv } from './helpers/model-build.js';
 
-function ctxFor(inp: OtelInputConfig): ConvertContext {
-  return {
-    input: inp,
-    customerTags: { resolve: () => undefined }, // traces only
-    hostname: 'gw-01',
-    datakitVersion: '1.84.1',
-    globalHostTags: { region: 'eu' }, // io's job (§11), never added here
-    remoteIp: '10.0.0.7',
-  };
-}
-
+/** With a global host tag, which logs points never get from the converter (io's job, §11). */
+const ctxFor = (inp: OtelInputConfig): ConvertContext => convertContext(inp, { globalHostTags: { region: 'eu' } });
 const lp = (req: LogsRequest, inp: OtelInputConfig = input()): string => encodePoints(convertLogs(req, ctxFor(inp)));
 
 const TS = '1700000000000000000';

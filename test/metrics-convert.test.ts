@@ -7,6 +7,7 @@ import type { ConvertContext } from '../src/datakit/context.js';
 import { encodePoints } from '../src/datakit/line-protocol.js';
 import { convertMetrics } from '../src/datakit/metrics.js';
 import type { AnyValue, MetricsRequest } from '../src/otlp/model.js';
+import { convertContext, input } from './helpers/config-build.js';
 import {
   T0,
   attrs,
@@ -15,7 +16,6 @@ import {
   gauge,
   histogram,
   histogramDp,
-  input,
   metric,
   metricsReq,
   numberDp,
@@ -26,17 +26,8 @@ import {
   summaryDp,
 } from './helpers/model-build.js';
 
-function ctxFor(inp: OtelInputConfig): ConvertContext {
-  return {
-    input: inp,
-    customerTags: { resolve: () => undefined }, // traces only
-    hostname: 'gw-01',
-    datakitVersion: '1.84.1',
-    globalHostTags: { region: 'eu' }, // io's job (§11), never added here
-    remoteIp: '10.0.0.7',
-  };
-}
-
+/** With a global host tag, which metrics points never get from the converter (io's job, §11). */
+const ctxFor = (inp: OtelInputConfig): ConvertContext => convertContext(inp, { globalHostTags: { region: 'eu' } });
 const lp = (req: MetricsRequest, inp: OtelInputConfig = input()): string => encodePoints(convertMetrics(req, ctxFor(inp)));
 
 const TS = '1700000000000000000';

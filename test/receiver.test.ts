@@ -15,7 +15,7 @@ import { goDuration, pingBody } from '../src/otlp/ping.js';
 import { otlpReceiver, RetryableError, type ExportResult, type ReceivedRequest, type ReceiverOptions } from '../src/otlp/receiver.js';
 import { exportResponseBody, statusBody } from '../src/otlp/responses.js';
 import { jsonBody, request, type RequestOptions, type Response } from './helpers/http.js';
-import { input } from './helpers/model-build.js';
+import { input } from './helpers/config-build.js';
 import { tracerSetup } from './helpers/otel-sdk.js';
 
 const PB = 'application/x-protobuf';

@@ -5,27 +5,15 @@
 import t from 'tap';
 import type { OtelInputConfig } from '../src/config/types.js';
 import type { ConvertContext } from '../src/datakit/context.js';
-import { compileCustomerTags } from '../src/datakit/customer-tags.js';
 import { encodePoints } from '../src/datakit/line-protocol.js';
 import { convertTraces } from '../src/datakit/trace.js';
 import { samplingNumber, traceFiltersFor } from '../src/datakit/trace-filters.js';
 import type { TracesRequest } from '../src/otlp/model.js';
-import { T0, TRACE_ID, attrs, event, hex, input, iv, resourceSpans, span, sv, traces } from './helpers/model-build.js';
-
-function ctxFor(inp: OtelInputConfig, extra: Partial<ConvertContext> = {}): ConvertContext {
-  return {
-    input: inp,
-    customerTags: compileCustomerTags(inp),
-    hostname: 'gw-01',
-    datakitVersion: '1.84.1',
-    globalHostTags: {},
-    remoteIp: '10.0.0.7',
-    ...extra,
-  };
-}
+import { convertContext, input } from './helpers/config-build.js';
+import { T0, TRACE_ID, attrs, event, hex, iv, resourceSpans, span, sv, traces } from './helpers/model-build.js';
 
 const lp = (req: TracesRequest, inp: OtelInputConfig = input(), extra: Partial<ConvertContext> = {}): string =>
-  encodePoints(convertTraces(req, ctxFor(inp, extra)));
+  encodePoints(convertTraces(req, convertContext(inp, extra)));
 
 /** A string field value as line protocol writes it (§9.2): quoted, with `"` and `\` escaped. */
 const q = (s: string): string => `"${s.replace(/[\\"]/g, (c) => `\\${c}`)}"`;
@@ -75,7 +63,7 @@ t.test('message with clean_message = false keeps every span field, ids base64, e
       span({ kind: 3, status: { message: 'boom', code: 2 }, traceState: 'a=b', attributes: attrs({ 'db.system': 'mysql' }) }),
     ]),
   );
-  const [point] = convertTraces(req, ctxFor(input({ cleanMessage: false })));
+  const [point] = convertTraces(req, convertContext(input({ cleanMessage: false })));
   const message = point.kvs.find((kv) => kv.key === 'message');
   t.same(JSON.parse((message as { value: { value: string } }).value.value), {
     traceId: Buffer.from(TRACE_ID, 'hex').toString('base64'),
@@ -98,7 +86,7 @@ t.test('message with clean_message = false keeps every span field, ids base64, e
 t.test('status tag: absent → info, unset/ok → ok, error → error, unknown code → info (§5.4, Q39)', async (t) => {
   const statuses = [undefined, { message: '', code: 0 }, { message: '', code: 1 }, { message: 'x', code: 2 }, { message: '', code: 7 }];
   const got = statuses.map((status) => {
-    const [p] = convertTraces(traces(resourceSpans([], [span({ status })])), ctxFor(input({ delMessage: true })));
+    const [p] = convertTraces(traces(resourceSpans([], [span({ status })])), convertContext(input({ delMessage: true })));
     return p.kvs.find((kv) => kv.key === 'status')?.value;
   });
   t.same(got, ['info', 'ok', 'ok', 'error', 'info']);
@@ -106,7 +94,7 @@ t.test('status tag: absent → info, unset/ok → ok, error → error, unknown c
 
 t.test('span_kind: 0–5 named, anything else no tag (§5.5)', async (t) => {
   const kinds = [0, 1, 2, 3, 4, 5, 6].map((kind) => {
-    const [p] = convertTraces(traces(resourceSpans([], [span({ kind })])), ctxFor(input({ delMessage: true })));
+    const [p] = convertTraces(traces(resourceSpans([], [span({ kind })])), convertContext(input({ delMessage: true })));
     return p.kvs.find((kv) => kv.key === 'span_kind')?.value ?? null;
   });
   t.same(kinds, ['unspecified', 'internal', 'server', 'client', 'producer', 'consumer', null]);
@@ -119,7 +107,7 @@ t.test('span_type over the whole request: entry, local, exit; parent outside the
   const orphan = span({ spanId: hex('0000000000000004'), parentSpanId: hex('00000000000000ff'), name: 'orphan' });
   // The child sits in another ResourceSpans: span_type still sees it (it is computed over the request).
   const req = traces(resourceSpans([], [root, orphan]), resourceSpans([], [mid, leaf]));
-  const types = convertTraces(req, ctxFor(input({ delMessage: true }))).map((p) => [
+  const types = convertTraces(req, convertContext(input({ delMessage: true }))).map((p) => [
     (p.kvs.find((kv) => kv.key === 'resource')?.value as { value: string }).value,
     p.kvs.find((kv) => kv.key === 'span_type')?.value,
   ]);
@@ -133,7 +121,7 @@ t.test('span_type over the whole request: entry, local, exit; parent outside the
 
 t.test('service: missing → unknown_service; empty or non-string → unknown_service, or no tag under strict_datakit (Q38)', async (t) => {
   const service = (resource: ReturnType<typeof attrs> | undefined, strict = false) =>
-    convertTraces(traces(resourceSpans(resource, [span()])), ctxFor(input({ delMessage: true, strictDatakit: strict })))[0].kvs.find(
+    convertTraces(traces(resourceSpans(resource, [span()])), convertContext(input({ delMessage: true, strictDatakit: strict })))[0].kvs.find(
       (kv) => kv.key === 'service',
     )?.value;
   t.equal(service(undefined), 'unknown_service', 'a ResourceSpans without resource is an empty resource (Q11 not reproduced)');
@@ -168,7 +156,7 @@ t.test('error fields from the first exception event; clean_message leaves an emp
   const exc = event('exception', attrs({ 'exception.type': 'TypeError', 'exception.message': 'bad "x"', 'exception.stacktrace': iv(1), 'exception.escaped': true }));
   const later = event('exception', attrs({ 'exception.type': 'Second' }));
   const req = traces(resourceSpans([], [span({ events: [event('start'), exc, later] })]));
-  const [p] = convertTraces(req, ctxFor(input()));
+  const [p] = convertTraces(req, convertContext(input()));
   const get = (k: string) => p.kvs.find((kv) => kv.key === k)?.value;
   t.same(get('error_type'), { type: 'string', value: 'TypeError' });
   t.same(get('error_message'), { type: 'string', value: 'bad "x"' });
@@ -181,7 +169,7 @@ t.test('error fields from the first exception event; clean_message leaves an emp
     { timeUnixNano: '1700000000000001000', name: 'exception', attributes: [{ key: 'exception.type', value: { stringValue: 'Second' } }] },
   ]);
 
-  const [kept] = convertTraces(req, ctxFor(input({ cleanMessage: false })));
+  const [kept] = convertTraces(req, convertContext(input({ cleanMessage: false })));
   const keptKeys = kept.kvs.map((kv) => kv.key);
   t.ok(keptKeys.includes('exception_message') && keptKeys.includes('error_message'), 'clean_message off: the event is also selected');
 });
@@ -237,7 +225,7 @@ t.test('selected value types (§4.7): bytes, arrays, kvlists, empty values, int 
       }),
     ]),
   );
-  const [p] = convertTraces(req, ctxFor(input()));
+  const [p] = convertTraces(req, convertContext(input()));
   const pick = Object.fromEntries(p.kvs.filter((kv) => ['http_status_code', 'version', 'env', 'project', 'host', 'pod_name'].includes(kv.key)).map((kv) => [kv.key, kv]));
   t.same(pick.http_status_code, { key: 'http_status_code', isTag: true, value: '200' }, 'an integer status code is only ever added');
   t.same(pick.version.value, { type: 'string', value: '{"values":[{"stringValue":"a"},{"intValue":"1"}]}' });
@@ -273,7 +261,7 @@ t.test('[tags] override base tags and drive source_type; selected attributes bea
 });
 
 t.test('runtime_id from the resource, else from the first span of the ResourceSpans (§5.10)', async (t) => {
-  const fromResource = convertTraces(traces(resourceSpans(attrs({ runtime_id: 'r-1' }), [span()])), ctxFor(input({ delMessage: true })));
+  const fromResource = convertTraces(traces(resourceSpans(attrs({ runtime_id: 'r-1' }), [span()])), convertContext(input({ delMessage: true })));
   t.same(
     fromResource[0].kvs.filter((kv) => kv.key.startsWith('runtime')).map((kv) => [kv.key, kv.value]),
     [
@@ -283,7 +271,7 @@ t.test('runtime_id from the resource, else from the first span of the ResourceSp
   );
   const first = span({ attributes: attrs({ runtime_id: 'r-2' }) });
   const second = span({ spanId: hex('0000000000000009'), attributes: attrs({ runtime_id: 'other' }) });
-  const points = convertTraces(traces(resourceSpans([], [first, second])), ctxFor(input()));
+  const points = convertTraces(traces(resourceSpans([], [first, second])), convertContext(input()));
   for (const p of points) t.same(p.kvs.find((kv) => kv.key === 'runtime_id')?.value, { type: 'string', value: 'r-2' });
   const messages = points.map((p) => JSON.parse((p.kvs.find((kv) => kv.key === 'message')!.value as { value: string }).value).attributes);
   t.same(messages[0], [{ key: 'trace_id', value: { stringValue: TRACE_ID } }], "the first span's copy is consumed");
@@ -292,13 +280,13 @@ t.test('runtime_id from the resource, else from the first span of the ResourceSp
 
 t.test('ids: compatible_ddtrace decimal, short ids "0", empty parent "0" (§5.3, Q45)', async (t) => {
   const s = span({ traceId: hex('00000000000000000000000000000100'), spanId: hex('0000000000000101'), parentSpanId: hex('0102') });
-  const [p] = convertTraces(traces(resourceSpans([], [s])), ctxFor(input({ delMessage: true, compatibleDdtrace: true })));
+  const [p] = convertTraces(traces(resourceSpans([], [s])), convertContext(input({ delMessage: true, compatibleDdtrace: true })));
   const ids = Object.fromEntries(p.kvs.filter((kv) => ['trace_id', 'span_id', 'parent_id'].includes(kv.key)).map((kv) => [kv.key, (kv.value as { value: string }).value]));
   t.same(ids, { trace_id: '256', span_id: '257', parent_id: '0' });
 });
 
 t.test('times: µs start, negative duration when end < start (Q40), point time in ns', async (t) => {
-  const [p] = convertTraces(traces(resourceSpans([], [span({ endTimeUnixNano: T0 - 2_500n })])), ctxFor(input({ delMessage: true })));
+  const [p] = convertTraces(traces(resourceSpans([], [span({ endTimeUnixNano: T0 - 2_500n })])), convertContext(input({ delMessage: true })));
   t.same(p.kvs.find((kv) => kv.key === 'duration')?.value, { type: 'int', value: -2n });
   t.equal(p.time, T0);
 });
@@ -313,7 +301,7 @@ t.test('global host tags are added, never overriding; a selected host attribute 
 t.test('trace filters: close_resource drops a group, errors always pass, the sampler keeps by trace id (§5.15)', async (t) => {
   const inp = input({ delMessage: true, closeResource: { shop: ['^GET /health'] } });
   const filters = traceFiltersFor(inp);
-  const ctx = ctxFor(inp);
+  const ctx = convertContext(inp);
   const group = (name: string, service = 'shop', status = { message: '', code: 0 }) =>
     resourceSpans(attrs({ 'service.name': service }), [span({ name, status })]);
   const kept = convertTraces(traces(group('GET /health'), group('GET /cart'), group('GET /health', 'other')), ctx, filters);
@@ -330,9 +318,9 @@ t.test('trace filters: close_resource drops a group, errors always pass, the sam
   const decimal = (id: string) => resourceSpans([], [span({ traceId: hex(id.padStart(32, '0')) })]);
   // compatible_ddtrace makes trace ids decimal: 4999 mod 10000 ≤ 5000 → kept; 5001 → dropped.
   const dd = { ...sampled, compatibleDdtrace: true };
-  const points = convertTraces(traces(decimal((4999).toString(16)), decimal((5001).toString(16))), ctxFor(dd), sampler);
+  const points = convertTraces(traces(decimal((4999).toString(16)), decimal((5001).toString(16))), convertContext(dd), sampler);
   t.equal(points.length, 1);
   t.same(points[0].kvs.find((kv) => kv.key === 'dk_sampling_rate')?.value, { type: 'float', value: 0.5 });
-  const errors = convertTraces(traces(resourceSpans([], [span({ traceId: hex((5001).toString(16).padStart(32, '0')), status: { message: '', code: 2 } })])), ctxFor(dd), sampler);
+  const errors = convertTraces(traces(resourceSpans([], [span({ traceId: hex((5001).toString(16).padStart(32, '0')), status: { message: '', code: 2 } })])), convertContext(dd), sampler);
   t.equal(errors.length, 1, 'a group with an error span skips the sampler');
 });

@@ -7,7 +7,7 @@ import {
   type PbLogsRequest,
   type PbMetricsRequest,
   type PbTracesRequest,
-} from './decode-protobuf.js';
+} from './decode-map.js';
 import type { LogsRequest, MetricsRequest, TracesRequest } from './model.js';
 import { otlpProtoTypes } from './proto.js';
 

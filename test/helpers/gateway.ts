@@ -1,5 +1,6 @@
 import { loadConfig } from '../../src/config/index.js';
 import { startGateway, type RunningGateway } from '../../src/gateway.js';
+import type { Signal } from '../../src/otlp/model.js';
 import { CollectingSink } from './collecting-sink.js';
 
 /** Fixed facts so that golden outputs do not depend on the machine or the clock. */
@@ -19,6 +20,9 @@ ${inputExtra}
   [inputs.opentelemetry.http]
 `;
 }
+
+/** The OTLP/HTTP path of each signal on the default routes (the ones fixtureToml gives). */
+export const PATH: Readonly<Record<Signal, string>> = { traces: '/otel/v1/traces', metrics: '/otel/v1/metrics', logs: '/otel/v1/logs' };
 
 export interface TestGateway extends RunningGateway {
   sink: CollectingSink;

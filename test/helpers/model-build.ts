@@ -20,14 +20,18 @@ import type {
   SpanEvent,
   TracesRequest,
 } from '../../src/otlp/model.js';
-import type { OtelInputConfig } from '../../src/config/types.js';
 
 export const hex = (h: string): Uint8Array => Uint8Array.from(Buffer.from(h, 'hex'));
+
+/** Zero-length bytes as the decoders give them for an absent field (a Buffer, the class they produce). */
+export const EMPTY_BYTES: Uint8Array = Buffer.alloc(0);
 
 export const sv = (value: string): AnyValue => ({ kind: 'string', value });
 export const iv = (value: bigint | number): AnyValue => ({ kind: 'int', value: BigInt(value) });
 export const dv = (value: number): AnyValue => ({ kind: 'double', value });
 export const bv = (value: boolean): AnyValue => ({ kind: 'bool', value });
+
+export const kv = (key: string, value: AnyValue | undefined): KeyValue => ({ key, value });
 
 /** Attributes from a plain object: strings, booleans, bigints (int), numbers (double), or AnyValue objects. */
 export function attrs(o: Record<string, string | boolean | bigint | number | AnyValue | undefined>): KeyValue[] {
@@ -46,27 +50,46 @@ export function attrs(o: Record<string, string | boolean | bigint | number | Any
 export const TRACE_ID = '4bf92f3577b34da6a3ce929d0e0e4736';
 export const T0 = 1_700_000_000_000_000_000n;
 
+/** A Span message with no field set, as both decoders give it. */
+export const EMPTY_SPAN: Readonly<Span> = {
+  traceId: EMPTY_BYTES,
+  spanId: EMPTY_BYTES,
+  traceState: '',
+  parentSpanId: EMPTY_BYTES,
+  flags: 0,
+  name: '',
+  kind: 0,
+  startTimeUnixNano: 0n,
+  endTimeUnixNano: 0n,
+  attributes: [],
+  droppedAttributesCount: 0,
+  events: [],
+  droppedEventsCount: 0,
+  links: [],
+  droppedLinksCount: 0,
+  status: undefined,
+};
+
+/** A root SERVER span `GET /cart` with trace and span ids and an unset status, then the overrides. */
 export function span(p: Partial<Span> & { name?: string } = {}): Span {
   return {
+    ...EMPTY_SPAN,
     traceId: hex(TRACE_ID),
     spanId: hex('00f067aa0ba902b7'),
-    traceState: '',
-    parentSpanId: new Uint8Array(0),
-    flags: 0,
     name: 'GET /cart',
     kind: 2,
     startTimeUnixNano: T0,
     endTimeUnixNano: T0 + 1_520_000n,
     attributes: [],
-    droppedAttributesCount: 0,
     events: [],
-    droppedEventsCount: 0,
     links: [],
-    droppedLinksCount: 0,
     status: { message: '', code: 0 },
     ...p,
   };
 }
+
+/** The first span of the first ScopeSpans of the first ResourceSpans. */
+export const firstSpan = (req: TracesRequest): Span => req.resourceSpans[0].scopeSpans[0].spans[0];
 
 export function event(name: string, attributes: KeyValue[] = [], timeUnixNano = T0 + 1000n): SpanEvent {
   return { name, attributes, timeUnixNano, droppedAttributesCount: 0 };
@@ -81,32 +104,6 @@ export function resourceSpans(resourceAttrs: KeyValue[] | undefined, spans: Span
 }
 
 export const traces = (...resourceSpansList: ResourceSpans[]): TracesRequest => ({ resourceSpans: resourceSpansList });
-
-/** An `[[inputs.opentelemetry]]` with DataKit's defaults (datakit reference §1.2) and the given overrides. */
-export function input(overrides: Partial<OtelInputConfig> = {}): OtelInputConfig {
-  return {
-    customerTags: [],
-    customerTagsAll: false,
-    keepRareResource: false,
-    omitErrStatus: [],
-    compatibleDdtrace: false,
-    compatibleZhaoshang: false,
-    splitServiceName: true,
-    delMessage: false,
-    cleanMessage: true,
-    logMax: 500,
-    jmarshaler: 'protojson',
-    tracingMetricEnable: false,
-    tracingMetricTagBlacklist: ['resource'],
-    tracingMetricTagWhitelist: [],
-    strictDatakit: false,
-    http: { httpStatusOk: 200, traceApi: '/otel/v1/traces', metricApi: '/otel/v1/metrics', logsApi: '/otel/v1/logs' },
-    tags: {},
-    closeResource: {},
-    expectedHeaders: {},
-    ...overrides,
-  };
-}
 
 // ------------------------------------------------------------------------------------- metrics and logs
 
@@ -173,21 +170,24 @@ export function resourceMetrics(resourceAttrs: KeyValue[] | undefined, metrics: 
 
 export const metricsReq = (...resourceMetricsList: ResourceMetrics[]): MetricsRequest => ({ resourceMetrics: resourceMetricsList });
 
+/** A LogRecord message with no field set, as both decoders give it. */
+export const EMPTY_LOG_RECORD: Readonly<LogRecord> = {
+  timeUnixNano: 0n,
+  observedTimeUnixNano: 0n,
+  severityNumber: 0,
+  severityText: '',
+  body: undefined,
+  attributes: [],
+  droppedAttributesCount: 0,
+  flags: 0,
+  traceId: EMPTY_BYTES,
+  spanId: EMPTY_BYTES,
+  eventName: '',
+};
+
+/** An INFO record `hello` at T0 without trace context, then the overrides. */
 export function logRecord(p: Partial<LogRecord> = {}): LogRecord {
-  return {
-    timeUnixNano: T0,
-    observedTimeUnixNano: 0n,
-    severityNumber: 9,
-    severityText: 'INFO',
-    body: sv('hello'),
-    attributes: [],
-    droppedAttributesCount: 0,
-    flags: 0,
-    traceId: new Uint8Array(0),
-    spanId: new Uint8Array(0),
-    eventName: '',
-    ...p,
-  };
+  return { ...EMPTY_LOG_RECORD, timeUnixNano: T0, severityNumber: 9, severityText: 'INFO', body: sv('hello'), attributes: [], ...p };
 }
 
 /** One ResourceLogs with one ScopeLogs; `resourceAttrs` undefined = no resource message. */
