@@ -1,9 +1,10 @@
+import { dirname } from 'node:path';
 import Fastify, { LogController, type FastifyBaseLogger, type FastifyInstance } from 'fastify';
 import type { Logger } from 'pino';
 import type { GatewayConfig } from './config/types.js';
 import { otlpReceiver } from './otlp/receiver.js';
 import { Pipeline } from './pipeline.js';
-import { createSinks, type Sink } from './sinks/index.js';
+import { createSinks, QueuedSink, type Sink, type SinkContext, type SinkLogger } from './sinks/index.js';
 
 export interface GatewayOptions {
   config: GatewayConfig;
@@ -31,10 +32,37 @@ export interface RunningGateway {
 
 const urlHost = (host: string): string => (host.includes(':') ? `[${host}]` : host);
 
+/** Go's names for Node's architectures, as DataKit's `User-Agent` has them. */
+const GO_ARCH: Readonly<Record<string, string>> = { x64: 'amd64', ia32: '386', arm64: 'arm64', arm: 'arm' };
+
+/** DataKit's `User-Agent` on dataway requests (datakit reference §4): `datakit-<os>-<arch>/<version>/<hostname>`. */
+export function datakitUserAgent(version: string, hostname: string): string {
+  return `datakit-${process.platform}-${GO_ARCH[process.arch] ?? process.arch}/${version}/${hostname}`;
+}
+
+/** Sink names and URLs can carry a dataway token (`?token=tkn_…`): never print it. */
+export function redactTokens(text: string): string {
+  return text.replace(/([?&]token=)[^&\s)]*/gi, '$1***');
+}
+
+const SILENT: SinkLogger = { info() {}, warn() {}, error() {} };
+
+function sinkContext(config: GatewayConfig, log: Logger | undefined): SinkContext {
+  return {
+    logger: log ? { info: (m) => log.info(m), warn: (m) => log.warn(m), error: (m) => log.error(m) } : SILENT,
+    configDir: config.source === null ? process.cwd() : dirname(config.source),
+    datawayUrls: config.dataway.urls,
+    userAgent: datakitUserAgent(config.datakitVersion, config.hostname),
+  };
+}
+
 /** Flushes and closes every sink, even when one fails; rejects with the first failure. */
 async function closeSinks(sinks: readonly Sink[]): Promise<void> {
   const results = await Promise.allSettled(
     sinks.map(async (s) => {
+      // A queued sink's close() drains up to its drain_timeout_ms and then spools or drops (counted) the rest; a
+      // flush() first would wait that long twice, and its failure would leave the delivery loop running.
+      if (s instanceof QueuedSink) return s.close();
       await s.flush();
       await s.close();
     }),
@@ -47,7 +75,7 @@ async function closeSinks(sinks: readonly Sink[]): Promise<void> {
 export async function startGateway(opts: GatewayOptions): Promise<RunningGateway> {
   const { config } = opts;
   const log = opts.logger || undefined;
-  const sinks = opts.sinks ?? (await createSinks(config.sinks));
+  const sinks = opts.sinks ?? (await createSinks(config.sinks, sinkContext(config, log)));
   const pipeline = new Pipeline({ config, sinks, now: opts.now });
 
   const app = Fastify({
@@ -64,6 +92,7 @@ export async function startGateway(opts: GatewayOptions): Promise<RunningGateway
     datakitVersion: config.datakitVersion,
     hostname: config.hostname,
     handle: pipeline.handle,
+    admit: pipeline.admit,
   });
 
   const listen = opts.listen ?? config.listen;
@@ -90,9 +119,9 @@ export async function startGateway(opts: GatewayOptions): Promise<RunningGateway
       log.info(`OTLP/HTTP routes: POST ${url}${t} ${url}${m} ${url}${l}${input.strictDatakit ? ' (strict_datakit: answering exactly as DataKit 1.84)' : ''}`);
     }
     log.info(`point an OpenLLMetry/Traceloop app here with TRACELOOP_BASE_URL=${otelUrl}`);
-    for (const s of sinks) log.info(`points go to ${s.name} (${[...s.categories].join(', ')})`);
-    if (config.dataway.urls.length > 0) {
-      log.warn(`[dataway] urls are not used: delivery to a dataway is not implemented; points go only to the sinks above`);
+    for (const s of sinks) log.info(`points go to ${redactTokens(s.name)} (${[...s.categories].join(', ')})`);
+    if (config.dataway.urls.length > 0 && !config.sinks.some((s) => s.target === 'dataway')) {
+      log.warn('[dataway] urls are not used: add a [[sinks.sink]] with target = "dataway" to deliver there');
     }
   }
 

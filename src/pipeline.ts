@@ -9,7 +9,7 @@ import { convertTraces } from './datakit/trace.js';
 import { traceFiltersFor, type TraceFilters } from './datakit/trace-filters.js';
 import type { LogsRequest, MetricsRequest, Signal, TracesRequest } from './otlp/model.js';
 import { RetryableError, type ExportResult, type ReceivedRequest } from './otlp/receiver.js';
-import { fanOut, type Sink } from './sinks/index.js';
+import { fanOut, QueuedSink, QueueFullError, type Sink } from './sinks/index.js';
 
 const CATEGORY: Readonly<Record<Signal, Category>> = { traces: 'tracing', metrics: 'metric', logs: 'logging' };
 
@@ -33,6 +33,8 @@ export interface PipelineOptions {
 export class Pipeline {
   private readonly compiled = new Map<OtelInputConfig, CompiledInput>();
   private readonly io: IoOptions;
+  /** Per signal, the queued sinks its points go to: the ones whose room decides admission. */
+  private readonly queuedBySignal: Readonly<Record<Signal, readonly QueuedSink[]>>;
 
   constructor(private readonly opts: PipelineOptions) {
     const { config } = opts;
@@ -45,7 +47,22 @@ export class Pipeline {
       autoTimestampCorrection: config.io.autoTimestampCorrection,
       now: opts.now ?? (() => BigInt(Date.now()) * 1_000_000n),
     };
+    const queued = opts.sinks.filter((s): s is QueuedSink => s instanceof QueuedSink);
+    const queuedFor = (signal: Signal) => queued.filter((s) => s.categories.has(CATEGORY[signal]));
+    this.queuedBySignal = { traces: queuedFor('traces'), metrics: queuedFor('metrics'), logs: queuedFor('logs') };
   }
+
+  /**
+   * Load shedding for the receiver, before a request's body is read: when a queue this signal's points would go to
+   * is full, refuse now (503 + Retry-After) rather than read, decompress and convert data that cannot be taken.
+   */
+  readonly admit = (signal: Signal): { retryAfterSeconds: number } | null => {
+    let retryAfterSeconds = 0;
+    for (const sink of this.queuedBySignal[signal]) {
+      if (!sink.hasRoom()) retryAfterSeconds = Math.max(retryAfterSeconds, sink.retryAfterSeconds());
+    }
+    return retryAfterSeconds > 0 ? { retryAfterSeconds } : null;
+  };
 
   /** Decoded OTLP → checked, post-processed DataKit points of the signal's category. */
   convert(signal: Signal, data: TracesRequest | MetricsRequest | LogsRequest, input: OtelInputConfig, remoteIp: string): Point[] {
@@ -68,12 +85,21 @@ export class Pipeline {
   }
 
   readonly handle = async (req: ReceivedRequest): Promise<ExportResult> => {
+    // Admitted before its body was read, but queues may have filled up while it was decoded: refusing now, before any
+    // sink has it, spares the client's retry from being a duplicate in the sinks that did take it.
+    const refusal = this.admit(req.signal);
+    if (refusal) throw new RetryableError(`the gateway is overloaded: retry the ${req.signal} export later`, refusal.retryAfterSeconds);
     const points = this.convert(req.signal, req.data, req.input, req.remoteIp);
     try {
-      await fanOut(this.opts.sinks, { category: CATEGORY[req.signal], points });
+      await fanOut(this.opts.sinks, {
+        category: CATEGORY[req.signal],
+        points,
+        source: { signal: req.signal, encoding: req.encoding, body: req.body, data: req.data },
+      });
     } catch (err) {
-      // A sink that cannot take the data now (disk full, backend down) must not make the client drop it: 503 → retry.
-      throw new RetryableError(`a sink could not store the data: ${(err as Error).message}`, 1);
+      // A sink that cannot take the data now (queue full, disk full) must not make the client drop it: 503 → retry.
+      const retryAfter = err instanceof QueueFullError ? err.retryAfterSeconds : 1;
+      throw new RetryableError(`a sink could not store the data: ${(err as Error).message}`, retryAfter);
     }
     return {};
   };

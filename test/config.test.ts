@@ -14,6 +14,7 @@ import {
   type GatewayConfig,
   type OtelInputConfig,
 } from '../src/config/index.js';
+import { DEFAULT_HTTP, input } from './helpers/config-build.js';
 
 const FIXTURES = 'test/fixtures/config';
 const OPENLLMETRY_TAGS = [
@@ -29,32 +30,23 @@ const OPENLLMETRY_TAGS = [
   'gen_ai.system',
   'traceloop.workflow.name',
 ];
-const DEFAULT_HTTP = { httpStatusOk: 200, traceApi: '/otel/v1/traces', metricApi: '/otel/v1/metrics', logsApi: '/otel/v1/logs' };
 const ALL_CATEGORIES = ['tracing', 'metric', 'logging'];
 
-/** An input with DataKit's defaults (§1.2) and the default HTTP routes. */
-const defaultInput = (o: Partial<OtelInputConfig> = {}): OtelInputConfig => ({
-  customerTags: [],
-  customerTagsAll: false,
-  keepRareResource: false,
-  omitErrStatus: [],
-  compatibleDdtrace: false,
-  compatibleZhaoshang: false,
-  splitServiceName: true,
-  delMessage: false,
-  cleanMessage: true,
-  logMax: 500,
-  jmarshaler: 'protojson',
-  tracingMetricEnable: false,
-  tracingMetricTagBlacklist: ['resource'],
-  tracingMetricTagWhitelist: [],
-  strictDatakit: false,
-  tags: {},
-  closeResource: {},
-  expectedHeaders: {},
-  http: DEFAULT_HTTP,
-  ...o,
-});
+/** What a config file that sets nothing but one input table resolves to (§1.2), with the given overrides. */
+const defaultConfig = (o: Partial<GatewayConfig>): GatewayConfig =>
+  ({
+    source: null,
+    listen: { host: '127.0.0.1', port: 9529 },
+    hostname: hostname(),
+    datakitVersion: '1.84.1',
+    globalHostTags: {},
+    io: { autoTimestampCorrection: true },
+    limits: { maxRequestBytes: 67108864, maxDecompressedBytes: 67108864, maxJsonDepth: 100 },
+    dataway: { urls: [] },
+    inputs: [input()],
+    sinks: [{ target: 'stdout', categories: ALL_CATEGORIES, format: 'line-protocol' }],
+    ...o,
+  }) as GatewayConfig;
 
 /** One input table with the given keys, and the default routes. */
 const inputToml = (keys = '', top = ''): string => `${top}\n[[inputs.opentelemetry]]\n${keys}\n[inputs.opentelemetry.http]\n`;
@@ -82,18 +74,7 @@ function thrown(fn: () => unknown): Error {
 }
 
 t.test('datakit.conf.example (also the embedded default) resolves to DataKit defaults + OpenLLMetry tags', async (t) => {
-  const expected: GatewayConfig = {
-    source: resolve('datakit.conf.example'),
-    listen: { host: '127.0.0.1', port: 9529 },
-    hostname: hostname(),
-    datakitVersion: '1.84.1',
-    globalHostTags: {},
-    io: { autoTimestampCorrection: true },
-    limits: { maxRequestBytes: 67108864, maxDecompressedBytes: 67108864, maxJsonDepth: 100 },
-    dataway: { urls: [] },
-    inputs: [defaultInput({ customerTags: OPENLLMETRY_TAGS })],
-    sinks: [{ target: 'stdout', categories: ALL_CATEGORIES, format: 'line-protocol' }],
-  } as GatewayConfig;
+  const expected = defaultConfig({ source: resolve('datakit.conf.example'), inputs: [input({ customerTags: OPENLLMETRY_TAGS })] });
   const fromFile = loadConfigWithWarnings({ file: 'datakit.conf.example', env: {} });
   t.strictSame(fromFile, { config: expected, warnings: [] });
   t.strictSame(loadConfig({ env: {} }), { ...expected, source: null }, 'no file, no text: the embedded example');
@@ -120,8 +101,8 @@ t.test('config/ci-fixture.conf fixes everything that varies between machines', a
       hostname: 'ci-host',
       version: '1.84.1',
       io: { autoTimestampCorrection: false },
-      inputs: [defaultInput()],
-      sinks: [{ target: 'file', categories: ALL_CATEGORIES, format: 'line-protocol', path: './telemetry.lp' }],
+      inputs: [input()],
+      sinks: [{ target: 'file', categories: ALL_CATEGORIES, format: 'line-protocol', path: './telemetry.lp', maxFileBytes: 0, maxFiles: 5 }],
     },
   );
 });
@@ -129,18 +110,7 @@ t.test('config/ci-fixture.conf fixes everything that varies between machines', a
 t.test('defaults from a minimal file', async (t) => {
   const file = `${FIXTURES}/minimal.conf`;
   t.strictSame(loadConfigWithWarnings({ file, env: {} }), {
-    config: {
-      source: resolve(file),
-      listen: { host: '127.0.0.1', port: 9529 },
-      hostname: hostname(),
-      datakitVersion: '1.84.1',
-      globalHostTags: {},
-      io: { autoTimestampCorrection: true },
-      limits: { maxRequestBytes: 67108864, maxDecompressedBytes: 67108864, maxJsonDepth: 100 },
-      dataway: { urls: [] },
-      inputs: [defaultInput()],
-      sinks: [{ target: 'stdout', categories: ALL_CATEGORIES, format: 'line-protocol' }],
-    },
+    config: defaultConfig({ source: resolve(file) }),
     warnings: [],
   });
 });
@@ -253,7 +223,7 @@ format = "line-protocol"
       },
     ],
     sinks: [
-      { target: 'file', categories: ['logging', 'tracing'], format: 'line-protocol', path: '/tmp/out.lp' },
+      { target: 'file', categories: ['logging', 'tracing'], format: 'line-protocol', path: '/tmp/out.lp', maxFileBytes: 0, maxFiles: 5 },
       { target: 'stdout', categories: ['metric'], format: 'line-protocol' },
     ],
   });
@@ -368,8 +338,8 @@ t.test('unknown keys inside [[inputs.opentelemetry]] are accepted with a warning
     `${file}:14: unknown key inputs.opentelemetry[1].customr_tags_all is ignored (DataKit ignores it too)`,
   ]);
   t.strictSame(config.inputs, [
-    defaultInput({ logMax: 100, http: { ...DEFAULT_HTTP, traceApi: '/a/traces', metricApi: '/a/metrics', logsApi: '/a/logs' } }),
-    defaultInput({ customerTags: ['x'] }),
+    input({ logMax: 100, http: { ...DEFAULT_HTTP, traceApi: '/a/traces', metricApi: '/a/metrics', logsApi: '/a/logs' } }),
+    input({ customerTags: ['x'] }),
   ]);
 });
 
@@ -381,15 +351,18 @@ t.test('sinks: category letters, file path, defaults', async (t) => {
     'config text: sinks.sink[1].path: required when target = "file"',
   ]);
   t.strictSame(errorLines(`${inputToml()}\n[[sinks.sink]]\ntarget = "stdout"\npath = "x"`), [
-    'config text: sinks.sink[0].path: only used when target = "file"',
+    'config text: sinks.sink[0].path: not used by target "stdout"',
   ]);
+  // An unknown or missing target is the one problem reported: the other keys depend on it.
   t.strictSame(errorLines(`${inputToml()}\n[[sinks.sink]]\ntarget = "tcp"\nformat = "json"`), [
-    'config text: sinks.sink[0].target: expected "stdout" or "file", got "tcp"',
-    'config text: sinks.sink[0].format: expected "line-protocol", got "json"',
+    'config text: sinks.sink[0].target: expected "stdout" or "file" or "dataway" or "otlp" or "memory" or "module", got "tcp"',
   ]);
   t.strictSame(errorLines(`${inputToml()}\n[[sinks.sink]]\ncategories = []`), [
-    'config text: sinks.sink[0].target: expected "stdout" or "file", got nothing',
+    'config text: sinks.sink[0].target: expected "stdout" or "file" or "dataway" or "otlp" or "memory" or "module", got nothing',
     'config text: sinks.sink[0].categories: expected at least 1 entry, got []',
+  ]);
+  t.strictSame(errorLines(`${inputToml()}\n[[sinks.sink]]\ntarget = "stdout"\nformat = "json"`), [
+    'config text: sinks.sink[0].format: expected "line-protocol" or "json-lines", got "json"',
   ]);
 });
 
@@ -409,7 +382,7 @@ t.test('inputs: none at all, none with HTTP, route collisions', async (t) => {
     'config text: inputs.opentelemetry[1].http.logs_api: route "/b/traces" is already used by inputs.opentelemetry[1].http.trace_api',
   ]);
   const { config, warnings } = loadConfigWithWarnings({ text: `${inputToml()}\n[[inputs.opentelemetry]]\nlog_max = 7`, env: {} });
-  const { http: _absent, ...withoutHttp } = defaultInput({ logMax: 7 });
+  const { http: _absent, ...withoutHttp } = input({ logMax: 7 });
   t.strictSame(config.inputs[1], withoutHttp, 'no http key at all');
   t.strictSame(warnings, [
     'config text: inputs.opentelemetry[1] has no [inputs.opentelemetry.http] table: it registers no routes (as in DataKit)',
@@ -478,7 +451,7 @@ t.test('ENV_INPUT_OTEL_* override every input (§1.3)', async (t) => {
     ENV_INPUT_OTEL_TRACING_METRIC_TAG_BLACKLIST: '[]',
     ENV_INPUT_OTEL_TRACING_METRIC_TAG_WHITELIST: '["k8s.pod"]',
   };
-  const expected = defaultInput({
+  const expected = input({
     customerTags: ['a.b', 'reg:^c'],
     customerTagsAll: true,
     keepRareResource: true,
@@ -531,7 +504,7 @@ t.test('an ENV value that does not parse is ignored with a warning, as DataKit d
       ENV_IO_AUTO_TIMESTAMP_CORRECTION: 'no',
     },
   });
-  t.strictSame(config.inputs, [defaultInput({ delMessage: true, sampler: { samplingRate: 0.5 } })]);
+  t.strictSame(config.inputs, [input({ delMessage: true, sampler: { samplingRate: 0.5 } })]);
   t.equal(config.io.autoTimestampCorrection, true);
   const BOOL = 'expected a boolean (1, t, T, TRUE, true, True, 0, f, F, FALSE, false, False)';
   t.strictSame(warnings, [

@@ -13,7 +13,7 @@ import type { Category, Point, PointBatch } from '../src/datakit/point.js';
 import { intField, strField, tag } from '../src/datakit/point.js';
 import { startGateway } from '../src/gateway.js';
 import { otlpProtoTypes } from '../src/otlp/proto.js';
-import { createSinks, fanOut, FileSink, StdoutSink, type Sink } from '../src/sinks/index.js';
+import { createSinks, fanOut, FileSink, StdoutSink, type Sink, type SinkContext } from '../src/sinks/index.js';
 import { FIXTURE_HOST, FIXTURE_VERSION, fixtureToml } from './helpers/gateway.js';
 import { request } from './helpers/http.js';
 import { tracesRequest } from './helpers/otlp-build.js';
@@ -123,12 +123,16 @@ t.test('FileSink: concurrent batches are written whole, in the order they were g
   t.ok((await readFile(path, 'utf8')) === expected, 'file content is every batch, whole and in order');
 });
 
+const SILENT = { info() {}, warn() {}, error() {} };
+const CTX: SinkContext = { logger: SILENT, configDir: process.cwd(), datawayUrls: [], userAgent: 'test' };
+const FILE_DEFAULTS = { format: 'line-protocol', maxFileBytes: 0, maxFiles: 5 } as const;
+
 t.test('createSinks: builds the configured sinks; a path that cannot be opened fails at startup, naming it', async (t) => {
   const dir = await tempDir(t);
   const sinks = await createSinks([
     { target: 'stdout', categories: ['tracing'], format: 'line-protocol' },
-    { target: 'file', categories: ['metric', 'logging'], format: 'line-protocol', path: join(dir, 'new', 'm.lp') },
-  ]);
+    { target: 'file', categories: ['metric', 'logging'], ...FILE_DEFAULTS, path: join(dir, 'new', 'm.lp') },
+  ], CTX);
   t.teardown(() => Promise.all(sinks.map((s) => s.close())));
   t.same(
     sinks.map((s) => [s.constructor.name, s.name, [...s.categories]]),
@@ -141,11 +145,11 @@ t.test('createSinks: builds the configured sinks; a path that cannot be opened f
 
   await writeFile(join(dir, 'plain-file'), 'x');
   const bad = join(dir, 'plain-file', 'sub', 'x.lp');
-  await t.rejects(createSinks([{ target: 'file', categories: ['tracing'], format: 'line-protocol', path: bad }]), {
+  await t.rejects(createSinks([{ target: 'file', categories: ['tracing'], ...FILE_DEFAULTS, path: bad }], CTX), {
     message: new RegExp(`^file sink ${bad.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')}: cannot open for appending: ENOTDIR`),
   });
   await mkdir(join(dir, 'a-dir'));
-  await t.rejects(createSinks([{ target: 'file', categories: ['tracing'], format: 'line-protocol', path: join(dir, 'a-dir') }]), {
+  await t.rejects(createSinks([{ target: 'file', categories: ['tracing'], ...FILE_DEFAULTS, path: join(dir, 'a-dir') }], CTX), {
     message: `file sink ${join(dir, 'a-dir')}: cannot open for appending: EISDIR: illegal operation on a directory, open '${join(dir, 'a-dir')}'`,
   });
 });

@@ -4,7 +4,8 @@
  * types.ts; the top level stays snake_case and load.ts assembles it (it also needs the environment).
  */
 import { z } from 'zod';
-import type { OtelInputConfig, SinkConfig } from './types.js';
+import { sinkTable, withDatawayUrls } from './sink-schema.js';
+import type { OtelInputConfig } from './types.js';
 
 /** §1.2: an empty route string falls back to these. */
 const DEFAULT_ROUTES = {
@@ -211,42 +212,6 @@ const inputTable = z
   .transform(toInputConfig);
 
 // ---------------------------------------------------------------------------------------------------------------
-// `[[sinks.sink]]` (ours; DataKit's sinker uses the same table name)
-
-/** DataKit's category letters. */
-const CATEGORY_BY_LETTER = { T: 'tracing', M: 'metric', L: 'logging' } as const;
-type CategoryLetter = keyof typeof CATEGORY_BY_LETTER;
-const ALL_LETTERS = Object.keys(CATEGORY_BY_LETTER) as CategoryLetter[];
-
-const sinkTable = z
-  .strictObject({
-    target: z.enum(['stdout', 'file']),
-    categories: z
-      .array(z.enum(ALL_LETTERS as [CategoryLetter, ...CategoryLetter[]]))
-      .min(1)
-      .default(() => [...ALL_LETTERS]),
-    format: z.literal('line-protocol').default('line-protocol'),
-    path: z.string().min(1).optional(),
-  })
-  .superRefine((s, ctx) => {
-    if (s.target === 'file' && s.path === undefined) {
-      ctx.addIssue({ code: 'custom', path: ['path'], message: 'required when target = "file"' });
-    }
-    if (s.target !== 'file' && s.path !== undefined) {
-      ctx.addIssue({ code: 'custom', path: ['path'], message: 'only used when target = "file"' });
-    }
-  })
-  .transform((s): SinkConfig => {
-    const sink: SinkConfig = {
-      target: s.target,
-      categories: [...new Set(s.categories)].map((l) => CATEGORY_BY_LETTER[l]),
-      format: s.format,
-    };
-    if (s.path !== undefined) sink.path = s.path;
-    return sink;
-  });
-
-// ---------------------------------------------------------------------------------------------------------------
 // The whole file. Tables use `prefault({})` so that their own defaults apply when the table is absent.
 
 /** `[inputs.opentelemetry]` (single brackets) is a plain table: say what to write instead. */
@@ -281,7 +246,7 @@ export const configFile = z.strictObject({
     })
     .prefault({}),
   sinks: z.strictObject({ sink: z.array(sinkTable, { error: arrayOfTables('sinks.sink') }).min(1).prefault([{ target: 'stdout' }]) }).prefault({}),
-});
+}).transform((file, ctx) => ({ ...file, sinks: { sink: withDatawayUrls(file.sinks.sink, file.dataway.urls, ctx) } }));
 export type ConfigFile = z.output<typeof configFile>;
 
 // ---------------------------------------------------------------------------------------------------------------

@@ -45,17 +45,104 @@ export interface OtelInputConfig {
   expectedHeaders: Record<string, string>;
 }
 
-export type SinkTarget = 'stdout' | 'file';
+export type SinkTarget = 'stdout' | 'file' | 'dataway' | 'otlp' | 'memory' | 'module';
+export type SinkCategory = 'tracing' | 'metric' | 'logging';
+/** How point sinks write: DataKit line protocol (default), or one JSON object per point per line. */
+export type SinkFormat = 'line-protocol' | 'json-lines';
 
-export interface SinkConfig {
+interface SinkBase {
   target: SinkTarget;
   /** DataKit category letters resolved: which of tracing/metric/logging this sink gets. Default all three. */
-  categories: Array<'tracing' | 'metric' | 'logging'>;
-  /** Output format. `line-protocol` for now. */
-  format: 'line-protocol';
-  /** `file` target: the path written to (appended). */
-  path?: string;
+  categories: SinkCategory[];
 }
+
+/**
+ * Delivery settings of a network sink (`dataway`, `otlp`): its own bounded queue, retries, optional disk spool.
+ * Keys in `[[sinks.sink]]`: queue_max_points, queue_max_bytes, timeout_ms, retry_initial_ms, retry_max_ms,
+ * retry_max_elapsed_ms, spool_dir, spool_max_bytes, drain_timeout_ms.
+ */
+export interface DeliveryConfig {
+  /** Points (or items) waiting in memory before the receiver answers 503. Default 100 000. */
+  queueMaxPoints: number;
+  /** Encoded bytes waiting in memory before the receiver answers 503. Default 64 MiB. */
+  queueMaxBytes: number;
+  /** One send attempt. Default 10 000 ms. */
+  timeoutMs: number;
+  /** Exponential backoff with full jitter between retries: first delay and cap. Defaults 500 ms, 30 000 ms. */
+  retryInitialMs: number;
+  retryMaxMs: number;
+  /** Give up on a batch after this long (spooled when a spool is set, else dropped and counted). Default 300 000 ms. */
+  retryMaxElapsedMs: number;
+  /** Optional on-disk spool: accepted batches survive a restart and are sent when the backend returns. */
+  spoolDir?: string;
+  /** Spool size cap; past it the oldest data is dropped and counted. Default 1 GiB. */
+  spoolMaxBytes: number;
+  /** On shutdown, how long to keep delivering before spooling (or dropping, counted) the rest. Default 5 000 ms. */
+  drainTimeoutMs: number;
+}
+
+export interface StdoutSinkConfig extends SinkBase {
+  target: 'stdout';
+  format: SinkFormat;
+}
+
+export interface FileSinkConfig extends SinkBase {
+  target: 'file';
+  format: SinkFormat;
+  /** The path written to (appended). */
+  path: string;
+  /** Rotate when the file would grow past this many bytes (`path` → `path.1` → `path.2` …); 0 = never. Default 0. */
+  maxFileBytes: number;
+  /** Rotated files kept. Default 5. */
+  maxFiles: number;
+}
+
+/** What DataKit does with `[dataway] urls`: POST line protocol to `<url>/v1/write/<category>?token=…`. */
+export interface DatawaySinkConfig extends SinkBase {
+  target: 'dataway';
+  /** Base URL with its query (the token), e.g. `https://openway.guance.com?token=tkn_…`; default `[dataway] urls[0]`. */
+  url: string;
+  /** gzip request bodies. Default true. */
+  gzip: boolean;
+  delivery: DeliveryConfig;
+}
+
+/** Forwards the received OTLP requests to another OTLP/HTTP receiver (`<url>/v1/traces` …). */
+export interface OtlpSinkConfig extends SinkBase {
+  target: 'otlp';
+  /** Base endpoint, as OTEL_EXPORTER_OTLP_ENDPOINT: `http://collector:4318`. */
+  url: string;
+  headers: Record<string, string>;
+  /** gzip request bodies. Default true. */
+  gzip: boolean;
+  delivery: DeliveryConfig;
+}
+
+/** A bounded in-process store of points (the base of the query API). */
+export interface MemorySinkConfig extends SinkBase {
+  target: 'memory';
+  /** Points kept; the oldest are evicted first. Default 100 000. */
+  maxPoints: number;
+  /** Approximate bytes kept (line protocol size). Default 256 MiB. */
+  maxBytes: number;
+}
+
+/** A user's own sink: an ES module whose default export is a factory `(options, context) => Sink`. */
+export interface ModuleSinkConfig extends SinkBase {
+  target: 'module';
+  /** Module path, resolved against the config file's folder (or the working directory). */
+  path: string;
+  /** `[sinks.sink.options]`, handed to the factory as is. */
+  options: Record<string, unknown>;
+}
+
+export type SinkConfig =
+  | StdoutSinkConfig
+  | FileSinkConfig
+  | DatawaySinkConfig
+  | OtlpSinkConfig
+  | MemorySinkConfig
+  | ModuleSinkConfig;
 
 export interface GatewayConfig {
   /** The file the config was read from (absolute), or `null` for the embedded defaults. */

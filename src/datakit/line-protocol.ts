@@ -94,15 +94,22 @@ function fieldValueText(v: FieldValue): string | null {
   }
 }
 
-/** The line, or null when the Go encoder would reject the point. */
-function encodeLine(point: Point): string | null {
+/** A point's keys as every text encoding writes them: tags and fields apart, each sorted (§9.1). */
+export interface SortedKeys {
+  /** Non-empty tags only (§9.1: empty-valued tags are left out). */
+  tags: TagKV[];
+  fields: FieldKV[];
+}
+
+/** Splits and sorts a point's keys in UTF-8 byte order; null when it has no field (the Go encoder rejects it). */
+export function sortedKeys(point: Point): SortedKeys | null {
   const tags: TagKV[] = [];
   const fields: FieldKV[] = [];
   let tagsByBytes = false;
   let fieldsByBytes = false;
   for (const kv of point.kvs) {
     if (kv.isTag) {
-      if (kv.value === '') continue; // §9.1: empty-valued tags are left out
+      if (kv.value === '') continue;
       tags.push(kv);
       tagsByBytes ||= mayMisorder(kv.key);
     } else {
@@ -113,6 +120,14 @@ function encodeLine(point: Point): string | null {
   if (fields.length === 0) return null;
   sortByKey(tags, tagsByBytes);
   sortByKey(fields, fieldsByBytes);
+  return { tags, fields };
+}
+
+/** The line, or null when the Go encoder would reject the point. */
+function encodeLine(point: Point): string | null {
+  const keys = sortedKeys(point);
+  if (keys === null) return null;
+  const { tags, fields } = keys;
 
   let line = escape(point.measurement, MEASUREMENT_SPECIAL, MEASUREMENT_ESCAPES);
   for (const t of tags) {

@@ -1,3 +1,5 @@
+import type { LogsRequest, MetricsRequest, Signal, TracesRequest } from '../otlp/model.js';
+
 /**
  * A DataKit point: measurement, one ordered key list (tags and fields interleaved, as DataKit keeps them, because
  * the point checker's duplicate rules depend on that order) and a nanosecond timestamp.
@@ -75,4 +77,10 @@ export function getKV(kvs: readonly KV[], key: string): KV | undefined {
 export interface PointBatch {
   category: Category;
   points: Point[];
+  /**
+   * The OTLP request the points came from, for sinks that forward OTLP rather than points (the `otlp` sink).
+   * `body` is the decompressed request in `encoding`; `data` is the request as the receiving input decoded it (its
+   * strict_datakit reading included), of the type `signal` names. Absent for batches that did not come from one request.
+   */
+  source?: { signal: Signal; encoding: 'protobuf' | 'json'; body: Uint8Array; data: TracesRequest | MetricsRequest | LogsRequest };
 }

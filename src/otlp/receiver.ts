@@ -46,6 +46,8 @@ export interface ReceivedRequest {
   items: number;
   /** Body size as received, before decompression. */
   bytes: number;
+  /** The decompressed body (protobuf or JSON per `encoding`): lets a sink forward the request as it came. */
+  body: Uint8Array;
 }
 
 export interface ReceiverOptions {
@@ -264,6 +266,7 @@ async function receive(route: SignalRoute, request: FastifyRequest, reply: Fasti
           remoteIp: remoteIpOf(request.raw),
           items,
           bytes: received.length,
+          body,
         });
   sendSuccess(reply, route, encoding, result);
 }

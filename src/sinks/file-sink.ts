@@ -1,17 +1,38 @@
-import { mkdir, open, type FileHandle } from 'node:fs/promises';
+import { mkdir, open, rename, stat, unlink, type FileHandle } from 'node:fs/promises';
 import { dirname, resolve } from 'node:path';
-import { encodePoints } from '../datakit/line-protocol.js';
+import type { FileSinkConfig, SinkFormat } from '../config/types.js';
 import type { Category, PointBatch } from '../datakit/point.js';
-import type { Sink } from './sink.js';
+import { formatBatch } from './json-lines.js';
+import type { Sink, SinkContext } from './sink.js';
+
+export interface FileSinkOptions {
+  format?: SinkFormat;
+  /** Rotate before a write would take the file past this size; 0 (default) = never. */
+  maxFileBytes?: number;
+  /** Rotated files kept (`path.1` newest … `path.<maxFiles>` oldest). Default 5. */
+  maxFiles?: number;
+}
+
+/** The open file and how big it is; `size` is only tracked for regular files (devices and FIFOs never rotate). */
+interface OpenFile {
+  fh: FileHandle;
+  size: number;
+  rotatable: boolean;
+}
 
 /**
- * Appends line protocol to a file, one point per line. Every batch is written (to the OS) before `write` resolves,
- * so a reader — a CI job tailing the file — sees a request's points as soon as the client has its answer.
+ * Appends points to a file, one per line (line protocol or JSON lines). Every batch is written (to the OS) before
+ * `write` resolves, so a reader — a CI job tailing the file — sees a request's points as soon as the client has its
+ * answer. With `maxFileBytes`, the file is rotated like logrotate's numbered scheme, always between two batches:
+ * lines are never split across files, and a batch bigger than the limit goes whole into a fresh file.
  */
 export class FileSink implements Sink {
   readonly name: string;
   readonly path: string;
-  private handle: Promise<FileHandle> | undefined;
+  private readonly format: SinkFormat;
+  private readonly maxFileBytes: number;
+  private readonly maxFiles: number;
+  private file: Promise<OpenFile> | undefined;
   /** The last write queued; batches are written one after another, so no two requests' lines ever mix. */
   private tail: Promise<unknown> = Promise.resolve();
   private closed = false;
@@ -19,41 +40,88 @@ export class FileSink implements Sink {
   constructor(
     path: string,
     readonly categories: ReadonlySet<Category>,
+    options: FileSinkOptions = {},
   ) {
     this.path = resolve(path);
     this.name = `file:${this.path}`;
+    this.format = options.format ?? 'line-protocol';
+    this.maxFileBytes = options.maxFileBytes ?? 0;
+    this.maxFiles = options.maxFiles ?? 5;
   }
 
   /** Opens (creating folders) ahead of the first request so a bad path fails at startup, not on traffic. */
   async open(): Promise<void> {
-    await this.file();
+    await this.current();
   }
 
-  private file(): Promise<FileHandle> {
+  private current(): Promise<OpenFile> {
     if (this.closed) return Promise.reject(new Error(`${this.name}: the sink is closed`));
-    this.handle ??= mkdir(dirname(this.path), { recursive: true })
-      .then(() => open(this.path, 'a'))
-      .catch((err: unknown) => {
-        this.handle = undefined; // a later attempt may succeed (folder created, disk remounted)
-        throw new Error(`file sink ${this.path}: cannot open for appending: ${(err as Error).message}`, { cause: err });
-      });
-    return this.handle;
+    this.file ??= this.openFile().catch((err: unknown) => {
+      this.file = undefined; // a later attempt may succeed (folder created, disk remounted)
+      throw new Error(`file sink ${this.path}: cannot open for appending: ${(err as Error).message}`, { cause: err });
+    });
+    return this.file;
+  }
+
+  private async openFile(): Promise<OpenFile> {
+    await mkdir(dirname(this.path), { recursive: true });
+    const fh = await open(this.path, 'a');
+    // The size of what is already there counts, so the limit holds across restarts.
+    const info = await fh.stat().catch(async (err: unknown) => {
+      await fh.close();
+      throw err;
+    });
+    return { fh, size: info.size, rotatable: info.isFile() };
   }
 
   write(batch: PointBatch): Promise<void> {
-    if (batch.points.length === 0) return Promise.resolve();
-    const bytes = Buffer.from(`${encodePoints(batch.points)}\n`);
-    // Queued rather than issued at once: a write(2) may be partial, and the rest must follow before anyone else's.
-    const written = this.tail.then(async () => writeFully(await this.file(), bytes));
+    const text = formatBatch(this.format, batch);
+    if (text === '') return Promise.resolve();
+    const bytes = Buffer.from(text);
+    // Queued rather than issued at once: a write(2) may be partial, and the rest must follow before anyone else's;
+    // rotation happens inside the same chain, so it always falls between two batches.
+    const written = this.tail.then(() => this.append(bytes));
     this.tail = written.catch(() => undefined); // one failed batch must not fail the ones after it
     return written;
   }
 
+  private async append(bytes: Buffer): Promise<void> {
+    let file = await this.current();
+    // A non-empty file that the batch would take past the limit is rotated first; an empty one takes any batch whole.
+    if (this.maxFileBytes > 0 && file.rotatable && file.size > 0 && file.size + bytes.length > this.maxFileBytes) {
+      await this.rotate(file);
+      file = await this.current();
+    }
+    let offset = 0;
+    while (offset < bytes.length) {
+      // `null` position: append at the current end (the file is opened with O_APPEND).
+      const { bytesWritten } = await file.fh.write(bytes, offset, bytes.length - offset, null);
+      offset += bytesWritten;
+      file.size += bytesWritten;
+    }
+  }
+
+  /** `path.<maxFiles-1>` → `path.<maxFiles>` (replacing the oldest) … `path` → `path.1`; the next write opens a new `path`. */
+  private async rotate(file: OpenFile): Promise<void> {
+    this.file = undefined;
+    await file.fh.close();
+    if (this.maxFiles === 0) {
+      await unlink(this.path);
+      return;
+    }
+    // Only the run without a gap is shifted: files past a gap (deleted by hand, or left by a larger max_files) are
+    // older still and are replaced in turn; probing up to max_files on every rotation would cost as many syscalls.
+    let kept = 0;
+    while (kept < this.maxFiles - 1 && (await exists(`${this.path}.${kept + 1}`))) kept++;
+    for (let n = kept; n >= 1; n--) await rename(`${this.path}.${n}`, `${this.path}.${n + 1}`);
+    await rename(this.path, `${this.path}.1`);
+  }
+
   async flush(): Promise<void> {
     await this.tail;
-    if (!this.handle) return;
+    if (!this.file) return;
     try {
-      await (await this.handle).datasync();
+      await (await this.file).fh.datasync();
     } catch (err) {
       // Devices and pipes (/dev/null, a FIFO read by another process) cannot be synced; there is nothing to flush.
       if ((err as NodeJS.ErrnoException).code !== 'EINVAL') throw err;
@@ -63,17 +131,29 @@ export class FileSink implements Sink {
   async close(): Promise<void> {
     await this.tail;
     this.closed = true;
-    const handle = this.handle;
-    this.handle = undefined;
-    if (handle) await (await handle).close();
+    const file = this.file;
+    this.file = undefined;
+    if (file) await (await file).fh.close();
   }
 }
 
-async function writeFully(fh: FileHandle, bytes: Buffer): Promise<void> {
-  let offset = 0;
-  while (offset < bytes.length) {
-    // `null` position: append at the current end (the file is opened with O_APPEND).
-    const { bytesWritten } = await fh.write(bytes, offset, bytes.length - offset, null);
-    offset += bytesWritten;
+async function exists(path: string): Promise<boolean> {
+  try {
+    await stat(path);
+    return true;
+  } catch (err) {
+    if ((err as NodeJS.ErrnoException).code === 'ENOENT') return false;
+    throw err;
   }
+}
+
+/** `target = "file"` (registry factory): opened before it is returned, so a bad path fails at startup. */
+export async function createFileSink(config: FileSinkConfig, _ctx: SinkContext): Promise<Sink> {
+  const sink = new FileSink(config.path, new Set(config.categories), {
+    format: config.format,
+    maxFileBytes: config.maxFileBytes,
+    maxFiles: config.maxFiles,
+  });
+  await sink.open();
+  return sink;
 }

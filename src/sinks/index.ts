@@ -1,29 +1,46 @@
-import type { SinkConfig } from '../config/types.js';
+import type { SinkConfig, SinkTarget } from '../config/types.js';
 import type { PointBatch } from '../datakit/point.js';
-import { FileSink } from './file-sink.js';
-import type { Sink } from './sink.js';
-import { StdoutSink } from './stdout-sink.js';
+import { createDatawaySink } from './dataway-sink.js';
+import { createFileSink } from './file-sink.js';
+import { createMemorySink } from './memory-sink.js';
+import { createModuleSink } from './module-sink.js';
+import { createOtlpSink } from './otlp-sink.js';
+import { QueuedSink } from './queue.js';
+import type { Sink, SinkContext } from './sink.js';
+import { createStdoutSink } from './stdout-sink.js';
 
-export type { Sink } from './sink.js';
+export type { Sink, SinkContext, SinkLogger } from './sink.js';
 export { FileSink } from './file-sink.js';
 export { StdoutSink } from './stdout-sink.js';
+export { MemorySink } from './memory-sink.js';
+export { QueuedSink, QueueFullError, type QueuedSinkStats } from './queue.js';
+export type { SinkModuleFactory } from './module-sink.js';
+
+type SinkFactory<C extends SinkConfig> = (config: C, ctx: SinkContext) => Sink | Promise<Sink>;
+
+/** Built-in targets: `target` of a `[[sinks.sink]]` table → the factory of its sink. */
+const REGISTRY: { [T in SinkTarget]: SinkFactory<Extract<SinkConfig, { target: T }>> } = {
+  stdout: createStdoutSink,
+  file: createFileSink,
+  dataway: createDatawaySink,
+  otlp: createOtlpSink,
+  memory: createMemorySink,
+  module: createModuleSink,
+};
 
 /**
- * Builds the configured sinks and opens those that hold resources, so a bad path fails at startup (naming the path);
- * on failure the sinks already opened are closed again.
+ * Builds the configured sinks (each with its own queue, where it has one) and opens those that hold resources, so a
+ * bad path fails at startup (naming the path); on failure the sinks already built are closed again.
  */
-export async function createSinks(configs: readonly SinkConfig[]): Promise<Sink[]> {
+export async function createSinks(configs: readonly SinkConfig[], ctx: SinkContext): Promise<Sink[]> {
   const sinks: Sink[] = [];
   try {
-    for (const c of configs) {
-      const categories = new Set(c.categories);
-      if (c.target === 'file') {
-        const sink = new FileSink(c.path!, categories);
-        sinks.push(sink);
-        await sink.open();
-      } else {
-        sinks.push(new StdoutSink(categories));
-      }
+    for (const config of configs) {
+      const factory = REGISTRY[config.target] as SinkFactory<SinkConfig>;
+      const sink = await factory(config, ctx);
+      sinks.push(sink);
+      // A spool_dir that cannot be created or read fails at startup, not on the first request.
+      if (sink instanceof QueuedSink) await sink.ready();
     }
   } catch (err) {
     await Promise.allSettled(sinks.map((s) => s.close()));
@@ -32,7 +49,10 @@ export async function createSinks(configs: readonly SinkConfig[]): Promise<Sink[
   return sinks;
 }
 
-/** Hands a batch to every sink that takes its category, in parallel; resolves when all have accepted it. */
+/**
+ * Hands a batch to every sink that takes its category, in parallel; resolves when all have accepted it. Queued
+ * (network) sinks accept on enqueue, so a slow backend does not hold up the others or the client.
+ */
 export async function fanOut(sinks: readonly Sink[], batch: PointBatch): Promise<void> {
   if (batch.points.length === 0) return;
   await Promise.all(sinks.filter((s) => s.categories.has(batch.category)).map((s) => s.write(batch)));

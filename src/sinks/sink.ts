@@ -13,3 +13,21 @@ export interface Sink {
   flush(): Promise<void>;
   close(): Promise<void>;
 }
+
+/** Where sinks report what happens to data outside a request (retries, drops, spool evictions). */
+export interface SinkLogger {
+  info(msg: string): void;
+  warn(msg: string): void;
+  error(msg: string): void;
+}
+
+/** What every sink factory gets besides its own `[[sinks.sink]]` table. */
+export interface SinkContext {
+  logger: SinkLogger;
+  /** The folder relative paths in the config are resolved against: the config file's, or the working directory. */
+  configDir: string;
+  /** `[dataway] urls`, for sinks that default to them. */
+  datawayUrls: readonly string[];
+  /** `User-Agent` of outgoing requests, e.g. `datakit-otel-gateway/0.1.0 (DataKit 1.84.1)`. */
+  userAgent: string;
+}

@@ -1,0 +1,85 @@
+import type { SinkFormat } from '../config/types.js';
+import { encodePoints, sortedKeys } from '../datakit/line-protocol.js';
+import type { Category, FieldValue, Point, PointBatch } from '../datakit/point.js';
+
+/**
+ * The `json-lines` sink format: one JSON object per point per line, for tools that would rather not parse line
+ * protocol (jq, log shippers):
+ *
+ *   {"category":"tracing","measurement":"otel","tags":{"host":"h1"},"fields":{"n":1,"big":"9007199254740993"},"time":"1700000000000000000"}
+ *
+ * It holds exactly what the line protocol line would: the same points (one without fields, or with a NaN/±Inf float,
+ * is left out as the Go encoder drops it, datakit reference §9.1), tags and fields in the same order (raw key in
+ * UTF-8 byte order, §9.1), empty-valued tags left out. `tags` is always there, `{}` when there are none.
+ *
+ * Numbers: a float is a JSON number; an int or uint is a JSON number when it is a safe integer (|v| ≤ 2^53−1) and a
+ * string of its digits otherwise, because JSON readers (JavaScript's among them) turn bigger numbers into doubles and
+ * silently change them. The int/uint/float distinction is not kept. `time` (ns) is always a string for that reason.
+ *
+ * The object is written by hand rather than with JSON.stringify of an object: JavaScript objects put integer-like
+ * keys ("200", "42") first, which would break the order, and building the string directly allocates less.
+ */
+
+const MAX_SAFE = BigInt(Number.MAX_SAFE_INTEGER);
+
+/** A safe integer as a number, anything bigger as a string (see above). */
+function integerJson(v: bigint): string {
+  return v <= MAX_SAFE && v >= -MAX_SAFE ? v.toString() : '"' + v + '"';
+}
+
+function fieldJson(v: FieldValue): string | null {
+  switch (v.type) {
+    case 'int':
+    case 'uint':
+      return integerJson(v.value);
+    case 'float':
+      // The checker has mapped ±Inf and dropped NaN (§8, Q47); should one get here, the point is dropped as in §9.1.
+      return Number.isFinite(v.value) ? String(v.value) : null;
+    case 'bool':
+      return v.value ? 'true' : 'false';
+    case 'string':
+      return JSON.stringify(v.value);
+  }
+}
+
+/** One point as a JSON line (no newline), or null when line protocol would leave it out (§9.1). */
+export function encodeJsonLine(category: Category, point: Point): string | null {
+  // Same keys in the same order as line protocol (§9.1), so both formats of one point list them alike.
+  const keys = sortedKeys(point);
+  if (keys === null) return null;
+  const { tags, fields } = keys;
+
+  let line = '{"category":"' + category + '","measurement":' + JSON.stringify(point.measurement) + ',"tags":{';
+  for (let i = 0; i < tags.length; i++) {
+    line += (i === 0 ? '' : ',') + JSON.stringify(tags[i].key) + ':' + JSON.stringify(tags[i].value);
+  }
+  line += '},"fields":{';
+  for (let i = 0; i < fields.length; i++) {
+    const value = fieldJson(fields[i].value);
+    if (value === null) return null;
+    line += (i === 0 ? '' : ',') + JSON.stringify(fields[i].key) + ':' + value;
+  }
+  return line + '},"time":"' + point.time + '"}';
+}
+
+/** Points as JSON lines joined with `\n`, no trailing newline; points that cannot be encoded are left out. */
+export function encodeJsonLines(category: Category, points: readonly Point[]): string {
+  let out = '';
+  let separator = '';
+  for (const point of points) {
+    const line = encodeJsonLine(category, point);
+    if (line === null) continue;
+    out += separator + line;
+    separator = '\n';
+  }
+  return out;
+}
+
+/**
+ * What the stdout and file sinks write for a batch in their `format`: one line per point, each ending in `\n`;
+ * `''` when no point can be encoded (so nothing, not an empty line, is written).
+ */
+export function formatBatch(format: SinkFormat, batch: PointBatch): string {
+  const text = format === 'json-lines' ? encodeJsonLines(batch.category, batch.points) : encodePoints(batch.points);
+  return text === '' ? '' : text + '\n';
+}
