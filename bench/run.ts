@@ -4,9 +4,13 @@
  *
  * 1. In process, no HTTP: decode → convert → line protocol per payload, next to the ceiling's decode alone.
  * 2. Over HTTP on loopback: the real gateway with a file sink to /dev/null, loaded from a separate process.
+ * 3. Delivery: the gateway with a `dataway` sink to a stand-in dataway (its own process): points/s delivered, and
+ *    what a stalled backend does (the queue fills, the gateway answers 503 + Retry-After, memory stays bounded).
  * Prints a table and writes bench/results.json. Takes about a minute; BENCH_SECONDS scales each run.
  */
-import { spawn } from 'node:child_process';
+import { spawn, type ChildProcessWithoutNullStreams } from 'node:child_process';
+import { once } from 'node:events';
+import { createInterface } from 'node:readline';
 import { mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -19,6 +23,7 @@ import { decodeRequest } from '../src/otlp/decode.js';
 import { otlpProtoTypes } from '../src/otlp/proto.js';
 import { Pipeline } from '../src/pipeline.js';
 import { FileSink } from '../src/sinks/file-sink.js';
+import { QueuedSink } from '../src/sinks/queue.js';
 import type { Sink } from '../src/sinks/sink.js';
 import { tracePayloads, type Payload } from './payloads.js';
 
@@ -142,11 +147,90 @@ async function overHttp(payloads: Payload[]) {
   return rows;
 }
 
+/** The stand-in dataway in its own process; `count()` asks it how many points it has received. */
+async function startReceiver(stall: boolean) {
+  const child: ChildProcessWithoutNullStreams = spawn(process.execPath, ['--import', 'tsx', join(here, 'dataway-receiver.ts'), ...(stall ? ['--stall'] : [])]);
+  const lines = createInterface({ input: child.stdout })[Symbol.asyncIterator]();
+  const port = Number((await lines.next()).value);
+  return {
+    url: `http://127.0.0.1:${port}?token=bench`,
+    async count(): Promise<{ points: number; requests: number; bytes: number }> {
+      child.stdin.write('\n');
+      return JSON.parse((await lines.next()).value as string);
+    },
+    async stop() {
+      child.stdin.end();
+      child.kill();
+      await once(child, 'exit');
+    },
+  };
+}
+
+/** A stalled backend gets a small queue so that the run shows it filling up and the 503s that follow. */
+const STALLED_QUEUE_POINTS = 5_000;
+
+function datawayConfig(url: string, stall: boolean) {
+  return loadConfig({
+    env: {},
+    text: `[[inputs.opentelemetry]]
+  [inputs.opentelemetry.http]
+[[sinks.sink]]
+target = "dataway"
+url = "${url}"
+drain_timeout_ms = 1000
+${stall ? `queue_max_points = ${STALLED_QUEUE_POINTS}` : ''}`,
+  });
+}
+
+async function delivery(p: Payload) {
+  const rows = [];
+  const dir = mkdtempSync(join(tmpdir(), 'dk-otel-bench-'));
+  const bodyFile = join(dir, 'body');
+  writeFileSync(bodyFile, p.body);
+  for (const stall of [false, true]) {
+    const receiver = await startReceiver(stall);
+    const gw = await startGateway({ config: datawayConfig(receiver.url, stall), listen: { host: '127.0.0.1', port: 0 } });
+    const sink = gw.sinks.find((s): s is QueuedSink => s instanceof QueuedSink)!;
+    let peakRss = 0;
+    const sampler = setInterval(() => (peakRss = Math.max(peakRss, process.memoryUsage().rss)), 50);
+    const started = Date.now();
+    const r = await runLoad(`${gw.url}/otel/v1/traces`, p, bodyFile);
+    // Delivery lags the answers by at most the queue: give it a moment to drain (bounded) before counting.
+    for (let i = 0; !stall && i < 100 && sink.stats().queuedItems > 0; i++) await new Promise((res) => setTimeout(res, 50));
+    const elapsed = (Date.now() - started) / 1000;
+    const got = await receiver.count();
+    const stats = sink.stats();
+    clearInterval(sampler);
+    rows.push({
+      scenario: stall ? `${p.name} → stalled dataway (queue ${STALLED_QUEUE_POINTS} points)` : `${p.name} → dataway`,
+      deliveredPointsPerSecond: Math.round(got.points / elapsed),
+      answered: r.statuses,
+      p50Ms: r.p50Ms,
+      p99Ms: r.p99Ms,
+      queuedPointsAtEnd: stats.queuedItems,
+      queuedMbAtEnd: +(stats.queuedBytes / 1e6).toFixed(1),
+      peakRssMb: Math.round(peakRss / 1e6),
+    });
+    await gw.close().catch(() => undefined); // a stalled backend: what is left is dropped (counted) after the drain deadline
+    await receiver.stop();
+  }
+  return rows;
+}
+
 const payloads = tracePayloads(100);
 for (const p of payloads) process.stdout.write(`payload ${p.name}: ${p.items} spans, ${(p.body.length / 1024).toFixed(1)} KiB\n`);
-const results = { node: process.version, seconds: SECONDS, inProcess: inProcess(payloads), http: await overHttp(payloads), peakRssMb: Math.round(process.resourceUsage().maxRSS / 1024) };
+const results = {
+  node: process.version,
+  seconds: SECONDS,
+  connections: CONNECTIONS,
+  inProcess: inProcess(payloads),
+  http: await overHttp(payloads),
+  delivery: await delivery(payloads[0]!),
+  peakRssMb: Math.round(process.resourceUsage().maxRSS / 1024),
+};
 console.table(results.inProcess);
 console.table(results.http);
+console.table(results.delivery);
 process.stdout.write(`peak RSS of the gateway process: ${results.peakRssMb} MB\n`);
 writeFileSync(join(here, 'results.json'), `${JSON.stringify(results, null, 2)}\n`);
 process.stdout.write(`written ${join(here, 'results.json')}\n`);
