@@ -18,11 +18,12 @@ import {
   type FieldValue,
   type Point,
 } from '../src/datakit/point.js';
-import { createDatawaySink, DatawayTransport, parseRetryAfter } from '../src/sinks/dataway-sink.js';
+import { createDatawaySink, DatawayTransport, MAX_RAW_BODY_BYTES } from '../src/sinks/dataway-sink.js';
 import { QueuedSink } from '../src/sinks/queue.js';
+import { parseRetryAfter } from '../src/sinks/retry.js';
 import type { SinkContext } from '../src/sinks/sink.js';
 import { DeliveryError, type Envelope } from '../src/sinks/transport.js';
-import { DatawayServer, waitFor } from './helpers/dataway-server.js';
+import { DatawayServer } from './helpers/dataway-server.js';
 import { parseLineProtocol } from './helpers/line-protocol-parse.js';
 
 const USER_AGENT = 'datakit-linux-amd64/1.84.1/ci-host';
@@ -80,7 +81,7 @@ t.test('one request per category: path, token, DataKit headers, gzip, golden lin
   const port = new URL(server.url).port;
   t.equal(tr.name, `dataway:http://127.0.0.1:${port}`, 'the name never shows the token');
   for (const category of ['tracing', 'metric', 'logging'] as Category[]) {
-    const env = tr.encode({ category, points: [span(1), span(2)] })!;
+    const [env] = tr.encode({ category, points: [span(1), span(2)] });
     t.same({ category: env.category, items: env.items, route: env.route }, { category, items: 2, route: `/v1/write/${category}` });
     await tr.send(env, new AbortController().signal);
   }
@@ -109,7 +110,7 @@ t.test('one request per category: path, token, DataKit headers, gzip, golden lin
 t.test('gzip = false sends the line protocol as is; a path in the URL prefixes the route', async (t) => {
   const server = await backend(t);
   const tr = transport(t, config(server.url, { gzip: false }));
-  const env = tr.encode({ category: 'metric', points: [span(3)] })!;
+  const [env] = tr.encode({ category: 'metric', points: [span(3)] });
   t.equal(env.headers['Content-Encoding'], undefined);
   t.equal(Buffer.from(env.body).toString(), spanLine(3));
   await tr.send(env, new AbortController().signal);
@@ -129,31 +130,35 @@ t.test('points DataKit cannot encode are left out and not counted; nothing left 
   const tr = transport(t, config(server.url));
   const noFields: Point = { measurement: 'm', kvs: [tag('a', 'b')], time: 1n };
   const nan: Point = { measurement: 'm', kvs: [floatField('f', NaN)], time: 1n };
-  const env = tr.encode({ category: 'logging', points: [noFields, span(4), nan] })!;
+  const [env] = tr.encode({ category: 'logging', points: [noFields, span(4), nan] });
   t.same([env.items, env.headers['X-Points']], [1, '1']);
-  t.equal(tr.encode({ category: 'logging', points: [noFields, nan] }), null);
-  t.same(tr.encodeAll({ category: 'logging', points: [] }), []);
+  t.same(tr.encode({ category: 'logging', points: [noFields, nan] }), []);
+  t.same(tr.encode({ category: 'logging', points: [] }), []);
 });
 
-t.test('encodeAll cuts a batch at the raw body size, as DataKit does; an oversized point goes alone', async (t) => {
+t.test('encode cuts a batch at the raw body size, as DataKit does; an oversized point goes alone', async (t) => {
   const server = await backend(t);
   const tr = transport(t, config(server.url));
   const points = Array.from({ length: 10 }, (_, i) => span(i));
   const lineBytes = Buffer.byteLength(spanLine(0)) + 1;
-  const envelopes = tr.encodeAll({ category: 'tracing', points }, lineBytes * 4);
+  const envelopes = tr.encode({ category: 'tracing', points }, lineBytes * 4);
   t.same(envelopes.map((e) => e.items), [4, 4, 2]);
   for (const e of envelopes) await tr.send(e, new AbortController().signal);
   t.same(server.requests.map((r) => r.headers['x-points']), ['4', '4', '2']);
   t.same(server.points('tracing').map((p) => p.fields.duration), points.map((_, i) => ({ type: 'int', value: BigInt(i) })));
 
   const big: Point = { measurement: 'log', kvs: [strField('message', 'x'.repeat(100))], time: 5n };
-  t.same(tr.encodeAll({ category: 'logging', points: [span(1), big, span(2)] }, 50).map((e) => e.items), [1, 1, 1]);
+  t.same(tr.encode({ category: 'logging', points: [span(1), big, span(2)] }, 50).map((e) => e.items), [1, 1, 1]);
+
+  // By default at DataKit's 1 MiB: three points of 0.4 MiB each make two requests.
+  const message = (n: number): Point => ({ measurement: 'log', kvs: [strField('message', String(n).repeat(0.4 * MAX_RAW_BODY_BYTES))], time: 5n });
+  t.same(tr.encode({ category: 'logging', points: [message(1), message(2), message(3)] }).map((e) => e.items), [2, 1]);
 });
 
 t.test('failures: 429 and 503 retryable with Retry-After, 4xx permanent with the start of the body', async (t) => {
   const server = await backend(t);
   const tr = transport(t, config(server.url));
-  const env = tr.encode({ category: 'tracing', points: [span(1)] })!;
+  const [env] = tr.encode({ category: 'tracing', points: [span(1)] });
 
   server.failNext(1, 429, '7');
   let err = await sendError(t, tr, env);
@@ -188,7 +193,7 @@ t.test('failures: 429 and 503 retryable with Retry-After, 4xx permanent with the
 t.test('network failures are retryable: connection refused, no answer in time, aborted by the sink', async (t) => {
   const server = await backend(t);
   const tr = transport(t, config(server.url, { delivery: { ...DELIVERY, timeoutMs: 200 } }));
-  const env = tr.encode({ category: 'metric', points: [span(1)] })!;
+  const [env] = tr.encode({ category: 'metric', points: [span(1)] });
 
   await server.down();
   let err = await sendError(t, tr, env);
@@ -229,18 +234,16 @@ t.test('as a sink: Retry-After decides the wait, a permanent refusal is dropped,
     sleep: async (ms) => void waits.push(ms),
   });
   t.teardown(() => sink.close());
-  // Not flush(): its deadline runs on the same injected sleep, which returns at once here.
-  const until = (what: string, check: () => boolean) => waitFor(what, check, [{ emitter: server, events: ['request'] }]);
   server.failNext(1, 429, '3');
   await sink.write({ category: 'tracing', points: [span(1)] });
-  await until('the retry to go through', () => sink.stats().sent === 1);
+  await sink.flush();
   t.same(waits, [3000]);
   t.same(server.requests.map((r) => r.status), [429, 200]);
   t.same(server.points('tracing').map((p) => p.fields.duration), [{ type: 'int', value: 1n }]);
 
   server.reject(400, '{"message":"bad point"}');
   await sink.write({ category: 'logging', points: [span(2), span(3)] });
-  await until('the refusal to be counted', () => sink.stats().droppedPermanent === 2);
+  await sink.flush();
   t.same(sink.stats(), { queuedItems: 0, queuedBytes: 0, sent: 1, retries: 1, droppedPermanent: 2, droppedExpired: 0, droppedSpoolFull: 0, spooledBytes: 0 });
   t.same(ctx.lines.slice(1), [
     `error: ${sink.name}: /v1/write/logging: 2 points refused (HTTP 400), dropped: ${sink.name}/v1/write/logging answered 400; response: {"message":"bad point"}`,

@@ -9,12 +9,12 @@ import { loadConfig } from '../src/config/index.js';
 import { startGateway } from '../src/gateway.js';
 import { QueuedSink, QueueFullError } from '../src/sinks/queue.js';
 import { DeliveryError } from '../src/sinks/transport.js';
-import { batch, delivery, FakeTime, FakeTransport, LogLines, settle, sinkContext } from './fixtures/sinks/fake-transport.js';
+import { acceptSends, batch, delivery, FakeTime, FakeTransport, LogLines, settle, sinkContext } from './fixtures/sinks/fake-transport.js';
 import { fixtureToml } from './helpers/gateway.js';
 import { request } from './helpers/http.js';
 
-function setup(over: Parameters<typeof delivery>[0] = {}) {
-  const transport = new FakeTransport();
+function setup(over: Parameters<typeof delivery>[0] = {}, pointsPerEnvelope = Infinity) {
+  const transport = new FakeTransport(pointsPerEnvelope);
   const time = new FakeTime();
   const log = new LogLines();
   const sink = new QueuedSink(transport, delivery(over), sinkContext(log), time.deps);
@@ -144,13 +144,63 @@ t.test('queue limits: points and bytes; full → write throws QueueFullError and
   await byBytes.sink.close();
 });
 
+t.test('a batch that encodes to several envelopes is queued whole or not at all', async (t) => {
+  const { transport, sink } = setup({ queueMaxPoints: 4 }, 2);
+  await sink.write(batch('tracing', 'a', 'b', 'c', 'd', 'e'));
+  t.same(sink.stats().queuedItems, 5, 'an empty queue takes a whole batch, past the limit');
+  t.same(await acceptSends(transport, 3), ['a\nb', 'c\nd', 'e']);
+  await sink.flush();
+
+  await sink.write(batch('metric', 'f'));
+  // 1 + 2 + 2 points: the first envelope would fit, the whole batch does not.
+  await t.rejects(sink.write(batch('metric', 'g', 'h', 'i', 'j')), { name: 'QueueFullError' });
+  t.same([sink.stats().queuedItems, sink.stats().queuedBytes], [1, 1], 'no part of the refused batch is queued');
+  await sink.write(batch('metric', 'g', 'h', 'i'));
+  t.same(await acceptSends(transport, 3), ['f', 'g\nh', 'i']);
+  await sink.close();
+});
+
+t.test('an envelope of 0 points is still pending: flush() waits for it', async (t) => {
+  const { transport, time, sink } = setup();
+  // An OTLP request whose points were all filtered out is still forwarded.
+  const encode = transport.encode.bind(transport);
+  transport.encode = (b) => encode(b).map((e) => ({ ...e, items: 0 }));
+  await sink.write(batch('logging', 'filtered-out'));
+  const send = await transport.sends.take();
+  let flushed = false;
+  const flushing = sink.flush().then(() => (flushed = true));
+  const deadline = await time.deadlines.take();
+  await settle();
+  t.equal(flushed, false, 'not idle while the envelope is in flight');
+  send.accept();
+  await flushing;
+  t.equal(deadline.signal.aborted, true);
+  t.match(sink.stats(), { queuedItems: 0, sent: 0 });
+  await sink.close();
+});
+
+t.test('backoff and the drain deadline are separate timers: instant backoff, and flush() still waits', async (t) => {
+  const transport = new FakeTransport();
+  const time = new FakeTime();
+  const sink = new QueuedSink(transport, delivery(), sinkContext(new LogLines()), { ...time.deps, sleep: async () => {} });
+  await sink.write(batch('tracing', 'x'));
+  const flushing = sink.flush();
+  (await transport.sends.take()).fail(unavailable());
+  (await transport.sends.take()).accept();
+  await flushing;
+  t.equal(time.sleeps.size, 0, 'the backoff did not use the fake sleep');
+  t.same([(await time.deadlines.take()).ms], [5000]);
+  t.match(sink.stats(), { sent: 1, retries: 1 });
+  await sink.close();
+});
+
 t.test('flush rejects after drain_timeout_ms; close() then does not wait again, aborts the send, drops and logs the rest', async (t) => {
   const { transport, time, log, sink } = setup({ drainTimeoutMs: 2000 });
   await sink.write(batch('tracing', 'a'));
   await sink.write(batch('tracing', 'b', 'c'));
   const inFlight = await transport.sends.take();
   const flushing = sink.flush();
-  const deadline = await time.sleeps.take();
+  const deadline = await time.deadlines.take();
   t.equal(deadline.ms, 2000);
   deadline.end();
   await t.rejects(flushing, { message: 'fake:http://backend: 3 points still queued after 2000 ms' });
@@ -158,7 +208,7 @@ t.test('flush rejects after drain_timeout_ms; close() then does not wait again, 
   await sink.close();
   t.equal(inFlight.signal.aborted, true, 'the send in flight is cancelled');
   t.equal(transport.closed, true);
-  t.equal(time.sleeps.size, 0, 'no second drain wait');
+  t.equal(time.deadlines.size, 0, 'no second drain wait');
   t.match(sink.stats(), { queuedItems: 3, sent: 0, droppedExpired: 3 });
   t.same(log.lines, ['error: fake:http://backend: 3 points not delivered by shutdown are dropped (no spool_dir)']);
   await t.rejects(sink.write(batch('tracing', 'late')), { message: 'fake:http://backend: the sink is closed' });
@@ -172,7 +222,7 @@ t.test('close() keeps delivering until the queue is empty, within the deadline',
   (await transport.sends.take()).accept();
   (await transport.sends.take()).accept();
   await closing;
-  t.equal((await time.sleeps.take()).signal.aborted, true, 'the deadline wait was cancelled once drained');
+  t.equal((await time.deadlines.take()).signal.aborted, true, 'the deadline wait was cancelled once drained');
   t.match(sink.stats(), { queuedItems: 0, sent: 2, droppedExpired: 0 });
   t.same(log.lines, []);
   t.equal(transport.closed, true);

@@ -10,7 +10,7 @@ import t, { type Test } from 'tap';
 import type { DeliveryConfig } from '../src/config/types.js';
 import { QueuedSink } from '../src/sinks/queue.js';
 import { DeliveryError } from '../src/sinks/transport.js';
-import { batch, delivery, FakeTime, FakeTransport, LogLines, settle, sinkContext } from './fixtures/sinks/fake-transport.js';
+import { acceptSends, batch, delivery, FakeTime, FakeTransport, LogLines, settle, sinkContext } from './fixtures/sinks/fake-transport.js';
 
 async function spoolDir(t: Test): Promise<string> {
   const dir = await mkdtemp(join(tmpdir(), 'dk-spool-'));
@@ -20,11 +20,11 @@ async function spoolDir(t: Test): Promise<string> {
 
 /**
  * A sink on `dir` whose drain deadline passes at once by default (close() leaves everything not yet sent in the
- * spool); sinks that flush() get a deadline (a fake sleep, cancelled as soon as the queue is empty).
+ * spool); sinks that flush() get a deadline (a fake timer, cancelled as soon as the queue is empty).
  */
 const DRAINS = { drainTimeoutMs: 5000 };
-function spooled(dir: string, over: Partial<DeliveryConfig> = {}) {
-  const transport = new FakeTransport();
+function spooled(dir: string, over: Partial<DeliveryConfig> = {}, pointsPerEnvelope = Infinity) {
+  const transport = new FakeTransport(pointsPerEnvelope);
   const log = new LogLines();
   const time = new FakeTime();
   const sink = new QueuedSink(transport, delivery({ spoolDir: dir, drainTimeoutMs: 0, ...over }), sinkContext(log), time.deps);
@@ -32,17 +32,6 @@ function spooled(dir: string, over: Partial<DeliveryConfig> = {}) {
 }
 
 const down = () => new DeliveryError('connect ECONNREFUSED', { retryable: true });
-
-/** Accepts the next `n` sends and returns their bodies. */
-async function acceptSends(transport: FakeTransport, n: number): Promise<string[]> {
-  const texts: string[] = [];
-  for (let i = 0; i < n; i++) {
-    const send = await transport.sends.take();
-    texts.push(send.text);
-    send.accept();
-  }
-  return texts;
-}
 
 t.test('backend down, restart, backend back: every envelope once, in order; a third start sends nothing', async (t) => {
   const dir = await spoolDir(t);
@@ -153,6 +142,22 @@ t.test('the cursor survives restarts: delivered records are not sent again, nor 
   t.same((await readdir(dir)).sort(), ['2.spool', 'ack.json'], 'the leftover segment is deleted at startup');
   await second.sink.write(batch('tracing', 'point-03'));
   t.same(await acceptSends(second.transport, 1), ['point-03'], 'only the new record, from the next segment');
+  await second.sink.close();
+});
+
+t.test('a batch of several envelopes is spooled whole, and replayed in order after a restart', async (t) => {
+  const dir = await spoolDir(t);
+  const first = spooled(dir, {}, 2);
+  await first.sink.ready();
+  await first.sink.write(batch('logging', 'a', 'b', 'c', 'd', 'e'));
+  t.match(first.sink.stats(), { queuedItems: 5 }, 'written: all three envelopes are on disk');
+  (await first.transport.sends.take()).fail(down());
+  await first.sink.close();
+
+  const second = spooled(dir, DRAINS);
+  await second.sink.ready();
+  t.same(await acceptSends(second.transport, 3), ['a\nb', 'c\nd', 'e']);
+  await second.sink.flush();
   await second.sink.close();
 });
 

@@ -12,12 +12,17 @@ import { DeliveryError, type Envelope, type Transport } from './transport.js';
  * the oldest with `peek` and removes it with `ack` once it is delivered or given up, so one is in flight at a time.
  */
 export interface EnvelopeStore {
+  /**
+   * No envelope waiting, the one in flight included. Idleness counts envelopes, not points: an envelope may hold 0
+   * points (an OTLP request whose points were all filtered out is still forwarded).
+   */
+  readonly empty: boolean;
   readonly pendingItems: number;
   readonly pendingBytes: number;
   /** Bytes on disk (0 in memory). */
   readonly diskBytes: number;
-  /** Takes responsibility for the envelope: queued in memory, or durable on disk. */
-  append(envelope: Envelope): Promise<void>;
+  /** Takes responsibility for the envelopes (one batch's): queued in memory, or durable on disk. */
+  append(envelopes: readonly Envelope[]): Promise<void>;
   /** The oldest envelope not acknowledged yet, or undefined when there is none. */
   peek(): Promise<Envelope | undefined>;
   /** Whether the last peeked envelope is still owed (the spool may evict it while it is being retried). */
@@ -35,10 +40,16 @@ class MemoryStore implements EnvelopeStore {
   pendingBytes = 0;
   readonly diskBytes = 0;
 
-  async append(envelope: Envelope): Promise<void> {
-    this.items.push(envelope);
-    this.pendingItems += envelope.items;
-    this.pendingBytes += envelope.body.length;
+  get empty(): boolean {
+    return this.head === this.items.length;
+  }
+
+  async append(envelopes: readonly Envelope[]): Promise<void> {
+    for (const envelope of envelopes) {
+      this.items.push(envelope);
+      this.pendingItems += envelope.items;
+      this.pendingBytes += envelope.body.length;
+    }
   }
 
   async peek(): Promise<Envelope | undefined> {
@@ -93,19 +104,27 @@ export interface QueuedSinkStats {
   spooledBytes: number;
 }
 
+/** Resolves after `ms`, or as soon as `signal` aborts (never rejects). */
+export type Sleep = (ms: number, signal: AbortSignal) => Promise<void>;
+
 export interface QueuedSinkDeps {
   now?: () => number;
-  /** Resolves after `ms`, or as soon as `signal` aborts (never rejects). */
-  sleep?: (ms: number, signal: AbortSignal) => Promise<void>;
+  /** The backoff between attempts (and after a spool error). */
+  sleep?: Sleep;
+  /**
+   * The drain deadline of flush() and close(). Not `sleep`, so that a test can make backoff instant and still have a
+   * flush() that waits for the queue to empty.
+   */
+  drainTimer?: Sleep;
   random?: () => number;
 }
 
-const realSleep = (ms: number, signal: AbortSignal): Promise<void> =>
+const realSleep: Sleep = (ms, signal) =>
   delay(ms, undefined, { signal }).catch(() => undefined);
 
 /**
  * A network sink: a Transport behind a bounded queue (or a disk spool) and one delivery loop. `write` encodes on the
- * request path and resolves once the envelope is queued (or durable in the spool), so a slow backend never stalls the
+ * request path and resolves once its envelopes are queued (or durable in the spool), so a slow backend never stalls the
  * request or the other sinks; a full queue makes `write` throw QueueFullError (→ 503 + Retry-After), and `hasRoom()`
  * lets the receiver refuse a request before reading its body. Envelopes are sent in order, one in flight.
  */
@@ -113,7 +132,8 @@ export class QueuedSink implements Sink {
   readonly name: string;
   readonly categories: ReadonlySet<Category>;
   private readonly now: () => number;
-  private readonly sleep: (ms: number, signal: AbortSignal) => Promise<void>;
+  private readonly sleep: Sleep;
+  private readonly drainTimer: Sleep;
   private readonly random: () => number;
   private readonly store: EnvelopeStore;
   private readonly opened: Promise<void>;
@@ -141,6 +161,7 @@ export class QueuedSink implements Sink {
     this.categories = transport.categories;
     this.now = deps.now ?? Date.now;
     this.sleep = deps.sleep ?? realSleep;
+    this.drainTimer = deps.drainTimer ?? realSleep;
     this.random = deps.random ?? Math.random;
     if (delivery.spoolDir === undefined) {
       this.store = new MemoryStore();
@@ -166,35 +187,42 @@ export class QueuedSink implements Sink {
     return this.opened;
   }
 
+  /** Queues (or spools) all the envelopes the batch encodes to, or none: a 503 never follows half a batch queued. */
   async write(batch: PointBatch): Promise<void> {
     if (this.closing) throw new Error(`${this.name}: the sink is closed`);
-    const envelope = this.transport.encode(batch);
-    if (envelope === null) return;
+    const envelopes = this.transport.encode(batch);
+    if (envelopes.length === 0) return;
     await this.opened;
-    if (!this.fits(envelope)) {
+    if (!this.fits(envelopes)) {
       const s = this.stats();
       throw new QueueFullError(
         `${this.name}: queue full (${s.queuedItems} points, ${s.queuedBytes} bytes waiting)`,
         this.retryAfterSeconds(),
       );
     }
-    await this.store.append(envelope);
+    await this.store.append(envelopes);
     this.arrived = true;
     this.wake?.();
   }
 
   /**
    * Whether another request can be taken. With a spool there is always room: past spool_max_bytes the oldest data is
-   * evicted (and counted). An empty queue always takes one envelope, however large, so no request is refused forever.
+   * evicted (and counted). An empty queue always takes one batch, however large, so no request is refused forever.
    */
   hasRoom(): boolean {
     return this.delivery.spoolDir !== undefined || (this.store.pendingItems < this.delivery.queueMaxPoints && this.store.pendingBytes < this.delivery.queueMaxBytes);
   }
 
-  private fits(envelope: Envelope): boolean {
+  private fits(envelopes: readonly Envelope[]): boolean {
     const { store, delivery } = this;
-    if (delivery.spoolDir !== undefined || store.pendingItems === 0) return true;
-    return store.pendingItems + envelope.items <= delivery.queueMaxPoints && store.pendingBytes + envelope.body.length <= delivery.queueMaxBytes;
+    if (delivery.spoolDir !== undefined || store.empty) return true;
+    let items = store.pendingItems;
+    let bytes = store.pendingBytes;
+    for (const envelope of envelopes) {
+      items += envelope.items;
+      bytes += envelope.body.length;
+    }
+    return items <= delivery.queueMaxPoints && bytes <= delivery.queueMaxBytes;
   }
 
   /** For a 503: the time until the next attempt when the backend is failing, else one second. */
@@ -248,13 +276,13 @@ export class QueuedSink implements Sink {
     if (timeoutMs <= 0) return false;
     const timer = new AbortController();
     const idle = new Promise<void>((resolve) => this.idleWaiters.push(resolve)).then(() => timer.abort());
-    await Promise.race([idle, this.sleep(timeoutMs, timer.signal)]);
+    await Promise.race([idle, this.drainTimer(timeoutMs, timer.signal)]);
     timer.abort();
     return this.isIdle();
   }
 
   private isIdle(): boolean {
-    return this.store.pendingItems === 0;
+    return this.store.empty;
   }
 
   private async run(): Promise<void> {

@@ -134,6 +134,11 @@ export class Spool implements EnvelopeStore {
     return this.diskBytes - this.cursorOffset;
   }
 
+  /** Every record has a prefix, so no pending bytes means no pending record, even one of 0 points. */
+  get empty(): boolean {
+    return this.pendingBytes === 0;
+  }
+
   get pendingItems(): number {
     let total = -this.cursorItems;
     for (const s of this.segments) total += s.items;
@@ -195,12 +200,13 @@ export class Spool implements EnvelopeStore {
     return segment;
   }
 
-  /** Resolves once the envelope is on disk (fsync'ed). */
-  append(envelope: Envelope): Promise<void> {
-    return new Promise((done, failed) => {
-      this.pending.push({ record: encodeRecord(envelope), items: envelope.items, done, failed });
-      this.writing ??= this.writePending().finally(() => (this.writing = undefined));
-    });
+  /** Resolves once the envelopes are on disk (fsync'ed); all are queued for the same group commit. */
+  async append(envelopes: readonly Envelope[]): Promise<void> {
+    const written = envelopes.map(
+      (envelope) => new Promise<void>((done, failed) => this.pending.push({ record: encodeRecord(envelope), items: envelope.items, done, failed })),
+    );
+    this.writing ??= this.writePending().finally(() => (this.writing = undefined));
+    await Promise.all(written);
   }
 
   /** Group commit: whatever was appended while the previous write was on its way goes out in one write + fsync. */
