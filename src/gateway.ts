@@ -89,6 +89,7 @@ export async function startGateway(opts: GatewayOptions): Promise<RunningGateway
   await otlpReceiver(app, {
     inputs: config.inputs,
     limits: config.limits,
+    access: config.access,
     datakitVersion: config.datakitVersion,
     hostname: config.hostname,
     handle: pipeline.handle,

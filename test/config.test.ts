@@ -42,6 +42,7 @@ const defaultConfig = (o: Partial<GatewayConfig>): GatewayConfig =>
     globalHostTags: {},
     io: { autoTimestampCorrection: true },
     limits: { maxRequestBytes: 67108864, maxDecompressedBytes: 67108864, maxJsonDepth: 100 },
+    access: { authToken: null, cors: { allowedOrigins: [], allowedHeaders: [], maxAgeSeconds: 7200 }, rateLimit: { rps: 0, burst: 500 } },
     dataway: { urls: [] },
     inputs: [input()],
     sinks: [{ target: 'stdout', categories: ALL_CATEGORIES, format: 'line-protocol' }],
@@ -133,6 +134,12 @@ datakit_version = "1.80.0"
 max_request_bytes = 1000
 max_decompressed_bytes = 2000
 max_json_depth = 10
+auth_token = "s3cret"
+cors_allowed_origins = ["https://*.example.com", "http://localhost:3000"]
+cors_allowed_headers = ["X-Requested-With"]
+cors_max_age = 600
+rate_limit_rps = 2.5
+rate_limit_burst = 10
 [dataway]
 urls = ["https://openway.example.com?token=tkn_xxx"]
 [[inputs.opentelemetry]]
@@ -194,6 +201,11 @@ format = "line-protocol"
     globalHostTags: { zone: 'b', cluster: 'prod' },
     io: { autoTimestampCorrection: false },
     limits: { maxRequestBytes: 1000, maxDecompressedBytes: 2000, maxJsonDepth: 10 },
+    access: {
+      authToken: 's3cret',
+      cors: { allowedOrigins: ['https://*.example.com', 'http://localhost:3000'], allowedHeaders: ['X-Requested-With'], maxAgeSeconds: 600 },
+      rateLimit: { rps: 2.5, burst: 10 },
+    },
     dataway: { urls: ['https://openway.example.com?token=tkn_xxx'] },
     inputs: [
       {
@@ -317,6 +329,20 @@ t.test('compileRe2 translates RE2-only syntax and refuses what RE2 refuses', asy
   refused('a(?i)b', 'inline flags "(?i)" are only supported at the very start of the pattern, as in "(?i)abc"');
   refused('[[:^alpha:]]', 'negated POSIX class [:^alpha:] is not supported; use [^[:alpha:]]');
   refused('[[:foo:]]', 'unknown POSIX class [:foo:]');
+});
+
+t.test('access-control keys are validated', async (t) => {
+  const gateway = (keys: string) => errorLines(`${inputToml()}\n[gateway]\n${keys}`);
+  t.strictSame(gateway('cors_allowed_origins = ["https://*.*.example.com", ""]'), [
+    'config text: gateway.cors_allowed_origins[0]: expected at most one "*" in an origin',
+    'config text: gateway.cors_allowed_origins[1]: expected a non-empty string, got ""',
+  ]);
+  t.strictSame(gateway('rate_limit_rps = -1\nrate_limit_burst = 0\ncors_max_age = 1.5\nauth_token = ""'), [
+    'config text: gateway.auth_token: expected a non-empty string, got ""',
+    'config text: gateway.cors_max_age: expected an integer, got 1.5',
+    'config text: gateway.rate_limit_rps: expected a number >= 0, got -1',
+    'config text: gateway.rate_limit_burst: expected an integer > 0, got 0',
+  ]);
 });
 
 t.test('unknown keys are refused, naming the key', async (t) => {

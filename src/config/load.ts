@@ -233,6 +233,15 @@ function assemble(file: ConfigFile, source: string | null, env: NodeJS.ProcessEn
       maxDecompressedBytes: file.gateway.max_decompressed_bytes,
       maxJsonDepth: file.gateway.max_json_depth,
     },
+    access: {
+      authToken: file.gateway.auth_token ?? null,
+      cors: {
+        allowedOrigins: file.gateway.cors_allowed_origins,
+        allowedHeaders: file.gateway.cors_allowed_headers,
+        maxAgeSeconds: file.gateway.cors_max_age,
+      },
+      rateLimit: { rps: file.gateway.rate_limit_rps, burst: file.gateway.rate_limit_burst },
+    },
     dataway: { urls: file.dataway.urls },
     inputs: file.inputs.opentelemetry,
     sinks: file.sinks.sink,

@@ -20,6 +20,10 @@ const DEFAULT_LISTEN = '127.0.0.1:9529';
 const DEFAULT_DATAKIT_VERSION = '1.84.1';
 const DEFAULT_BODY_LIMIT = 64 * 1024 * 1024;
 const DEFAULT_MAX_JSON_DEPTH = 100;
+/** Seconds a browser may cache a CORS preflight answer (the Collector's example value). */
+const DEFAULT_CORS_MAX_AGE = 7200;
+/** DataKit's API rate-limit burst (datakit reference §2); the rate itself defaults to off here. */
+const DEFAULT_RATE_LIMIT_BURST = 500;
 /** §1.2: the default `log_max`, KiB. */
 const DEFAULT_LOG_MAX = 500;
 
@@ -60,6 +64,10 @@ const positiveInt = () => z.number({ error: POSITIVE_INT }).int({ error: POSITIV
 const int = () => z.int({ error: 'expected an integer' });
 export const stringList = z.array(z.string());
 export const stringTable = z.record(z.string(), z.string());
+const NON_NEGATIVE = 'expected a number >= 0';
+const nonNegative = () => z.number({ error: NON_NEGATIVE }).gte(0, { error: NON_NEGATIVE });
+/** A CORS origin pattern: the prefix/suffix match in src/otlp/cors.ts supports one `*`. */
+const originPattern = z.string().min(1).refine((s) => s.indexOf('*') === s.lastIndexOf('*'), { error: 'expected at most one "*" in an origin' });
 /** A route path, or "" for the default (§1.2). */
 const route = z.string().regex(/^(?:\/.*)?$/, { error: 'expected a path starting with "/" ("" = the default route)' });
 
@@ -232,6 +240,12 @@ export const configFile = z.strictObject({
       max_request_bytes: positiveInt().default(DEFAULT_BODY_LIMIT),
       max_decompressed_bytes: positiveInt().default(DEFAULT_BODY_LIMIT),
       max_json_depth: positiveInt().default(DEFAULT_MAX_JSON_DEPTH),
+      auth_token: z.string().min(1).optional(),
+      cors_allowed_origins: z.array(originPattern).default(() => []),
+      cors_allowed_headers: stringList.default(() => []),
+      cors_max_age: nonNegative().int({ error: 'expected an integer' }).default(DEFAULT_CORS_MAX_AGE),
+      rate_limit_rps: nonNegative().default(0),
+      rate_limit_burst: positiveInt().default(DEFAULT_RATE_LIMIT_BURST),
     })
     .prefault({}),
   dataway: z.strictObject({ urls: stringList.default(() => []) }).prefault({}),

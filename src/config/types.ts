@@ -144,6 +144,29 @@ export type SinkConfig =
   | MemorySinkConfig
   | ModuleSinkConfig;
 
+/**
+ * `[gateway]` auth, CORS and rate-limit keys. They apply to the OTLP routes of every input, with or without
+ * `strict_datakit` (DataKit has its own, global, versions of CORS and the rate limit, datakit reference §2).
+ */
+export interface AccessControlConfig {
+  /** `auth_token`: required as `Authorization: Bearer <token>` or `?token=<token>`; `null` = no auth (default). */
+  authToken: string | null;
+  cors: {
+    /** `cors_allowed_origins`: exact origins, one `*` wildcard each (`https://*.example.com`), or `*`; empty = CORS off. */
+    allowedOrigins: string[];
+    /** `cors_allowed_headers`: allowed besides Content-Type, Content-Encoding and Authorization. */
+    allowedHeaders: string[];
+    /** `cors_max_age`: seconds a browser may cache a preflight answer. Default 7200. */
+    maxAgeSeconds: number;
+  };
+  rateLimit: {
+    /** `rate_limit_rps`: requests per second per client IP and route; 0 = off (default; DataKit uses 100). */
+    rps: number;
+    /** `rate_limit_burst`: bucket size. Default 500 (DataKit's). */
+    burst: number;
+  };
+}
+
 export interface GatewayConfig {
   /** The file the config was read from (absolute), or `null` for the embedded defaults. */
   source: string | null;
@@ -167,6 +190,8 @@ export interface GatewayConfig {
     /** `[gateway] max_json_depth`: nesting bound for JSON bodies. Default 100 (AnyValue levels). */
     maxJsonDepth: number;
   };
+  /** Our access control on the OTLP routes (receiver checklist 35, 36); everything off by default. */
+  access: AccessControlConfig;
   /** `[dataway] urls` (reported at startup; delivery comes with the dataway sink). */
   dataway: { urls: string[] };
   inputs: OtelInputConfig[];

@@ -1,5 +1,7 @@
 import type { FastifyBaseLogger, FastifyError, FastifyInstance, FastifyPluginAsync, FastifyReply, FastifyRequest } from 'fastify';
-import type { GatewayConfig, OtelInputConfig } from '../config/types.js';
+import type { AccessControlConfig, GatewayConfig, OtelInputConfig } from '../config/types.js';
+import { TokenAuth } from './auth.js';
+import { CorsPolicy } from './cors.js';
 import { decodeRequest, type JsonDecodeOptions } from './decode.js';
 import { DecodeError } from './decode-error.js';
 import { ACCEPTED_CODINGS, contentCodingOf, dataKitContentCodingOf, decompress, type ContentCoding } from './decompress.js';
@@ -16,7 +18,8 @@ import {
 } from './media-type.js';
 import { countItems, type LogsRequest, type MetricsRequest, type Signal, type TracesRequest } from './model.js';
 import { registerPing } from './ping.js';
-import { remoteIpOf } from './remote-ip.js';
+import { RateLimiter, rateLimitRefusal } from './rate-limit.js';
+import { peerHost, remoteIpOf } from './remote-ip.js';
 import { exportResponseBody, statusBody, type ExportResult } from './responses.js';
 
 /**
@@ -25,7 +28,8 @@ import { exportResponseBody, statusBody, type ExportResult } from './responses.j
  * `strict_datakit = true` answers exactly as DataKit 1.84 does instead (Q3–Q9, Q48), except that limits and bad
  * gzip stay safe (Q8, Q10 never).
  *
- * Order of a request: route (404/405, before any body is read) → `admit` (load shedding, before the body) →
+ * Order of a request: CORS headers (and the answer to a preflight) → route (404/405, before any body is read) →
+ * rate limit (429) → auth (401) → `admit` (load shedding, before the body) →
  * Content-Type / Content-Encoding (415 / strict 400, before the body) → body with `maxRequestBytes` (413) →
  * decompression with `maxDecompressedBytes` (413) → decode (400) → `handle` (503 on RetryableError, 500 otherwise)
  * → 200 `Export*ServiceResponse`. Every refusal is thrown and answered by the one error handler below.
@@ -60,6 +64,8 @@ export interface ReceiverOptions {
   handle(req: ReceivedRequest): Promise<ExportResult>;
   /** Load shedding before the body is read (checklist 18): non-null → 503 + Retry-After, body never read. */
   admit?(signal: Signal): { retryAfterSeconds: number } | null;
+  /** `[gateway]` auth token, CORS and rate limit (checklist 35, 36), for every input; absent = all off. */
+  access?: AccessControlConfig;
 }
 
 const SIGNALS: readonly Signal[] = ['traces', 'metrics', 'logs'];
@@ -78,6 +84,8 @@ interface SignalRoute {
   readonly strict: boolean;
   readonly expectedHeaders: readonly ExpectedHeader[];
   readonly decodeOptions: JsonDecodeOptions;
+  /** Per client IP on this route (datakit §2), or null when `rate_limit_rps` is 0. */
+  readonly rateLimiter: RateLimiter | null;
 }
 
 interface Negotiated {
@@ -123,7 +131,12 @@ function routePathOf(url: string): string {
   return path.length > 1 && path.endsWith('/') ? path.slice(0, -1) : path;
 }
 
-function compileRoutes(inputs: readonly OtelInputConfig[], limits: GatewayConfig['limits'], warnings: DataKitDifferenceWarnings): Map<string, SignalRoute> {
+function compileRoutes(
+  inputs: readonly OtelInputConfig[],
+  limits: GatewayConfig['limits'],
+  rateLimit: AccessControlConfig['rateLimit'] | undefined,
+  warnings: DataKitDifferenceWarnings,
+): Map<string, SignalRoute> {
   const routes = new Map<string, SignalRoute>();
   const onDataKitDifference = (reason: string) => warnings.warn(`accepted a JSON body: ${reason} ${STRICT_HINT}`);
   inputs.forEach((input, inputIndex) => {
@@ -143,6 +156,7 @@ function compileRoutes(inputs: readonly OtelInputConfig[], limits: GatewayConfig
         strict,
         expectedHeaders: compileExpectedHeaders(input.expectedHeaders),
         decodeOptions: { strictDatakit: strict, maxDepth: limits.maxJsonDepth, onDataKitDifference: strict ? undefined : onDataKitDifference },
+        rateLimiter: rateLimit && rateLimit.rps > 0 ? new RateLimiter(rateLimit) : null,
       });
     }
   });
@@ -247,6 +261,33 @@ function sendSuccess(reply: FastifyReply, route: SignalRoute, encoding: Encoding
 
 const NOTHING_REJECTED: ExportResult = {};
 
+/**
+ * A CORS preflight for an OTLP route (checklist 35): answered 204 with the allow headers (→ 'answered'), or a 403
+ * for an origin that is not allowed. Undefined when `request` is not one: it is routed as usual (405 / strict 404).
+ */
+function answerPreflight(
+  cors: CorsPolicy,
+  origin: string,
+  request: FastifyRequest,
+  reply: FastifyReply,
+  routes: ReadonlyMap<string, SignalRoute>,
+): 'answered' | HttpError | undefined {
+  if (request.method !== 'OPTIONS' || request.headers['access-control-request-method'] === undefined) return undefined;
+  const route = routes.get(routePathOf(request.url));
+  if (!route) return undefined;
+  request.otlpRoute = route;
+  const headers = cors.preflightHeaders(origin);
+  if (headers === null) return new HttpError(403, `origin ${origin} is not allowed ([gateway] cors_allowed_origins)`);
+  reply.code(204).headers(headers).send();
+  return 'answered';
+}
+
+/** The rate limit (per socket peer: forwarded headers are the client's to choose), then the token. */
+function accessRefusal(route: SignalRoute, request: FastifyRequest, auth: TokenAuth | null): HttpError | undefined {
+  const limited = route.rateLimiter && rateLimitRefusal(route.rateLimiter, peerHost(request.raw.socket.remoteAddress), route.path);
+  return limited || auth?.refusal(request.headers.authorization, request.query);
+}
+
 async function receive(route: SignalRoute, request: FastifyRequest, reply: FastifyReply, opts: ReceiverOptions): Promise<void> {
   const { encoding, coding } = request.otlpNegotiated!;
   // The '*' parser below always yields the body as a Buffer (empty for a 0-byte body).
@@ -279,7 +320,9 @@ async function receive(route: SignalRoute, request: FastifyRequest, reply: Fasti
  */
 export const otlpReceiver: FastifyPluginAsync<ReceiverOptions> = async (app: FastifyInstance, opts: ReceiverOptions) => {
   const warnings = new DataKitDifferenceWarnings(app.log);
-  const routes = compileRoutes(opts.inputs, opts.limits, warnings);
+  const routes = compileRoutes(opts.inputs, opts.limits, opts.access?.rateLimit, warnings);
+  const cors = opts.access ? CorsPolicy.compile(opts.access.cors) : null;
+  const auth = opts.access?.authToken ? new TokenAuth(opts.access.authToken) : null;
 
   // Receiver §4.1: no JSON.parse by Fastify and no FST_ERR_CTP_* bodies. Negotiation happened in onRequest, so one
   // catch-all parser hands every body over as bytes (bounded by each route's bodyLimit).
@@ -297,7 +340,18 @@ export const otlpReceiver: FastifyPluginAsync<ReceiverOptions> = async (app: Fas
     closing = true;
   });
   // Unknown paths and wrong methods are answered here, before Fastify would read (and size-check) a body.
-  app.addHook('onRequest', (request, _reply, done) => {
+  // CORS headers are set first, so that every answer carries them, errors included (checklist 35).
+  app.addHook('onRequest', (request, reply, done) => {
+    const origin = request.headers.origin;
+    if (cors && origin !== undefined) {
+      reply.headers(cors.answerHeaders(origin));
+      const preflight = request.is404 ? answerPreflight(cors, origin, request, reply, routes) : undefined;
+      if (preflight === 'answered') return; // replied: not calling done() stops the request here
+      if (preflight) {
+        done(preflight);
+        return;
+      }
+    }
     if (closing) done(new RetryableError('the gateway is shutting down: retry the export later', 1));
     else done(request.is404 ? notFoundError(request, routes, warnings) : undefined);
   });
@@ -318,6 +372,11 @@ export const otlpReceiver: FastifyPluginAsync<ReceiverOptions> = async (app: Fas
         bodyLimit: opts.limits.maxRequestBytes,
         onRequest: (request, _reply, done) => {
           request.otlpRoute = route;
+          const denied = accessRefusal(route, request, auth);
+          if (denied) {
+            done(denied);
+            return;
+          }
           const refusal = opts.admit?.(route.signal);
           if (refusal) {
             done(new RetryableError(`the gateway is overloaded: retry the ${route.signal} export later`, refusal.retryAfterSeconds));
