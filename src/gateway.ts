@@ -2,8 +2,11 @@ import { dirname } from 'node:path';
 import Fastify, { LogController, type FastifyBaseLogger, type FastifyInstance } from 'fastify';
 import type { Logger } from 'pino';
 import type { GatewayConfig } from './config/types.js';
+import { GatewayMetrics, MeteredPipeline } from './metrics.js';
+import { registerOpsRoutes } from './ops-routes.js';
 import { otlpReceiver } from './otlp/receiver.js';
 import { Pipeline } from './pipeline.js';
+import { defaultServerTimeouts, fastifyTimeoutOptions, type ServerTimeouts } from './server-timeouts.js';
 import { createSinks, QueuedSink, type Sink, type SinkContext, type SinkLogger } from './sinks/index.js';
 
 export interface GatewayOptions {
@@ -16,6 +19,8 @@ export interface GatewayOptions {
   sinks?: Sink[];
   /** Clock for DataKit's timestamp correction, in ns. */
   now?: () => bigint;
+  /** Overrides of the connection timeouts (server-timeouts.ts), e.g. short ones in tests. */
+  timeouts?: Partial<ServerTimeouts>;
 }
 
 export interface RunningGateway {
@@ -76,7 +81,10 @@ export async function startGateway(opts: GatewayOptions): Promise<RunningGateway
   const { config } = opts;
   const log = opts.logger || undefined;
   const sinks = opts.sinks ?? (await createSinks(config.sinks, sinkContext(config, log)));
-  const pipeline = new Pipeline({ config, sinks, now: opts.now });
+  // Self-metrics (issue 7, checklist 42): off with `[gateway] metrics = false`, and then nothing is counted.
+  const metrics = config.metrics ? new GatewayMetrics(sinks) : null;
+  const pipelineOptions = { config, sinks, now: opts.now };
+  const pipeline = metrics ? new MeteredPipeline(pipelineOptions, metrics) : new Pipeline(pipelineOptions);
 
   const app = Fastify({
     // Typed as Fastify's base logger so the instance type stays the default one the rest of the code expects.
@@ -85,6 +93,8 @@ export async function startGateway(opts: GatewayOptions): Promise<RunningGateway
     logController: new LogController({ disableRequestLogging: true }),
     // The receiver answers requests that arrive while closing itself (503 + Retry-After + Status, checklist 41).
     return503OnClosing: false,
+    // Slowloris protection (checklist 39), and Status bodies for what Node's HTTP parser refuses.
+    ...fastifyTimeoutOptions({ ...defaultServerTimeouts(config.limits.maxRequestBytes), ...opts.timeouts }),
   });
   await otlpReceiver(app, {
     inputs: config.inputs,
@@ -94,7 +104,10 @@ export async function startGateway(opts: GatewayOptions): Promise<RunningGateway
     hostname: config.hostname,
     handle: pipeline.handle,
     admit: pipeline.admit,
+    observer: metrics ?? undefined,
   });
+  // /health, /ready, /metrics: outside the OTLP routes' auth (issue 7).
+  registerOpsRoutes(app, { metrics, sinks });
 
   const listen = opts.listen ?? config.listen;
   // Fastify logs one line per address it listens on (several for 0.0.0.0 or localhost); the CLI's tests and users

@@ -11,7 +11,8 @@ import type { LogsRequest, MetricsRequest, Signal, TracesRequest } from './otlp/
 import { RetryableError, type ExportResult, type ReceivedRequest } from './otlp/receiver.js';
 import { fanOut, QueuedSink, QueueFullError, type Sink } from './sinks/index.js';
 
-const CATEGORY: Readonly<Record<Signal, Category>> = { traces: 'tracing', metrics: 'metric', logs: 'logging' };
+/** The DataKit category each OTLP signal becomes. */
+export const CATEGORY_OF_SIGNAL: Readonly<Record<Signal, Category>> = { traces: 'tracing', metrics: 'metric', logs: 'logging' };
 
 /** What each `[[inputs.opentelemetry]]` needs at request time, compiled once at startup. */
 interface CompiledInput {
@@ -48,7 +49,7 @@ export class Pipeline {
       now: opts.now ?? (() => BigInt(Date.now()) * 1_000_000n),
     };
     const queued = opts.sinks.filter((s): s is QueuedSink => s instanceof QueuedSink);
-    const queuedFor = (signal: Signal) => queued.filter((s) => s.categories.has(CATEGORY[signal]));
+    const queuedFor = (signal: Signal) => queued.filter((s) => s.categories.has(CATEGORY_OF_SIGNAL[signal]));
     this.queuedBySignal = { traces: queuedFor('traces'), metrics: queuedFor('metrics'), logs: queuedFor('logs') };
   }
 
@@ -92,7 +93,7 @@ export class Pipeline {
     const points = this.convert(req.signal, req.data, req.input, req.remoteIp);
     try {
       await fanOut(this.opts.sinks, {
-        category: CATEGORY[req.signal],
+        category: CATEGORY_OF_SIGNAL[req.signal],
         points,
         source: { signal: req.signal, encoding: req.encoding, body: req.body, data: req.data },
       });

@@ -43,6 +43,7 @@ const defaultConfig = (o: Partial<GatewayConfig>): GatewayConfig =>
     io: { autoTimestampCorrection: true },
     limits: { maxRequestBytes: 67108864, maxDecompressedBytes: 67108864, maxJsonDepth: 100 },
     access: { authToken: null, cors: { allowedOrigins: [], allowedHeaders: [], maxAgeSeconds: 7200 }, rateLimit: { rps: 0, burst: 500 } },
+    metrics: true,
     dataway: { urls: [] },
     inputs: [input()],
     sinks: [{ target: 'stdout', categories: ALL_CATEGORIES, format: 'line-protocol' }],
@@ -140,6 +141,7 @@ cors_allowed_headers = ["X-Requested-With"]
 cors_max_age = 600
 rate_limit_rps = 2.5
 rate_limit_burst = 10
+metrics = false
 [dataway]
 urls = ["https://openway.example.com?token=tkn_xxx"]
 [[inputs.opentelemetry]]
@@ -206,6 +208,7 @@ format = "line-protocol"
       cors: { allowedOrigins: ['https://*.example.com', 'http://localhost:3000'], allowedHeaders: ['X-Requested-With'], maxAgeSeconds: 600 },
       rateLimit: { rps: 2.5, burst: 10 },
     },
+    metrics: false,
     dataway: { urls: ['https://openway.example.com?token=tkn_xxx'] },
     inputs: [
       {

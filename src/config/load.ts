@@ -242,6 +242,7 @@ function assemble(file: ConfigFile, source: string | null, env: NodeJS.ProcessEn
       },
       rateLimit: { rps: file.gateway.rate_limit_rps, burst: file.gateway.rate_limit_burst },
     },
+    metrics: file.gateway.metrics,
     dataway: { urls: file.dataway.urls },
     inputs: file.inputs.opentelemetry,
     sinks: file.sinks.sink,

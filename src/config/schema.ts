@@ -246,6 +246,7 @@ export const configFile = z.strictObject({
       cors_max_age: nonNegative().int({ error: 'expected an integer' }).default(DEFAULT_CORS_MAX_AGE),
       rate_limit_rps: nonNegative().default(0),
       rate_limit_burst: positiveInt().default(DEFAULT_RATE_LIMIT_BURST),
+      metrics: z.boolean().default(true),
     })
     .prefault({}),
   dataway: z.strictObject({ urls: stringList.default(() => []) }).prefault({}),

@@ -192,6 +192,8 @@ export interface GatewayConfig {
   };
   /** Our access control on the OTLP routes (receiver checklist 35, 36); everything off by default. */
   access: AccessControlConfig;
+  /** `[gateway] metrics`: serve self-metrics on `GET /metrics` (open, like /health and /ready). Default true. */
+  metrics: boolean;
   /** `[dataway] urls` (reported at startup; delivery comes with the dataway sink). */
   dataway: { urls: string[] };
   inputs: OtelInputConfig[];

@@ -53,6 +53,8 @@ export function rpcCodeFor(httpStatus: number): number {
       return 5; // NOT_FOUND
     case 405:
       return 12; // UNIMPLEMENTED
+    case 408:
+      return 4; // DEADLINE_EXCEEDED
     case 413:
     case 429:
       return 8; // RESOURCE_EXHAUSTED

@@ -17,6 +17,7 @@ import {
   type ExpectedHeader,
 } from './media-type.js';
 import { countItems, type LogsRequest, type MetricsRequest, type Signal, type TracesRequest } from './model.js';
+import type { Outcome, ReceiverObserver, RefusalReason } from './observer.js';
 import { registerPing } from './ping.js';
 import { RateLimiter, rateLimitRefusal } from './rate-limit.js';
 import { peerHost, remoteIpOf } from './remote-ip.js';
@@ -66,6 +67,8 @@ export interface ReceiverOptions {
   admit?(signal: Signal): { retryAfterSeconds: number } | null;
   /** `[gateway]` auth token, CORS and rate limit (checklist 35, 36), for every input; absent = all off. */
   access?: AccessControlConfig;
+  /** Told about every answered request (self-metrics, checklist 42). */
+  observer?: ReceiverObserver;
 }
 
 const SIGNALS: readonly Signal[] = ['traces', 'metrics', 'logs'];
@@ -105,8 +108,34 @@ declare module 'fastify' {
     otlpRoute: SignalRoute | null;
     /** Set once Content-Type and Content-Encoding are accepted. */
     otlpNegotiated: Negotiated | null;
+    /** Size of the decompressed body, once known (for the observer). */
+    otlpDecompressedBytes: number | null;
+    /** Items in the decoded body, once known (for the observer). */
+    otlpItems: number | null;
+  }
+  interface FastifyContextConfig {
+    /**
+     * Set on a route that answers requests arriving while the gateway closes itself (health and readiness probes);
+     * the receiver answers 503 to every other request then (checklist 41).
+     */
+    answersWhileClosing?: boolean;
   }
 }
+
+/** A refusal whose reason its status does not tell apart (415 and strict 400, checklist 42). */
+class NegotiationError extends HttpError {
+  constructor(
+    readonly reason: 'content_type' | 'encoding',
+    statusCode: number,
+    message: string,
+    headers?: Readonly<Record<string, string>>,
+  ) {
+    super(statusCode, message, headers);
+  }
+}
+
+/** The 503 for requests arriving while closing: counted apart from overload. */
+class ClosingError extends RetryableError {}
 
 /**
  * One pino warning per distinct way a request was accepted (or answered) differently from DataKit 1.84, for the
@@ -190,18 +219,20 @@ function negotiate(route: SignalRoute, request: FastifyRequest, warnings: DataKi
   const contentEncoding = request.headers['content-encoding'];
   if (route.strict) {
     const encoding = dataKitEncodingOfRequest(request.raw, route.expectedHeaders);
-    if (encoding === undefined) throw new HttpError(400, `Content-Type must be exactly ${MEDIA_TYPE.protobuf} or ${MEDIA_TYPE.json}`);
+    if (encoding === undefined) throw new NegotiationError('content_type', 400, `Content-Type must be exactly ${MEDIA_TYPE.protobuf} or ${MEDIA_TYPE.json}`);
     return NEGOTIATED[encoding][dataKitContentCodingOf(contentEncoding)];
   }
   const contentType = request.headers['content-type'];
   const encoding = encodingOf(contentType);
   if (encoding === undefined) {
     const sent = contentType === undefined ? 'no Content-Type' : `unsupported Content-Type '${contentType}'`;
-    throw new HttpError(415, `${sent}: OTLP/HTTP bodies are ${SUPPORTED_MEDIA_TYPES}`);
+    throw new NegotiationError('content_type', 415, `${sent}: OTLP/HTTP bodies are ${SUPPORTED_MEDIA_TYPES}`);
   }
   const coding = contentCodingOf(contentEncoding);
   if (coding === undefined) {
-    throw new HttpError(415, `unsupported Content-Encoding '${contentEncoding}': use gzip, deflate or none`, { 'accept-encoding': ACCEPTED_CODINGS });
+    throw new NegotiationError('encoding', 415, `unsupported Content-Encoding '${contentEncoding}': use gzip, deflate or none`, {
+      'accept-encoding': ACCEPTED_CODINGS,
+    });
   }
   if (!isDataKitExactContentType(contentType!)) {
     warnings.warn(`accepted Content-Type '${contentType}': DataKit 1.84 answers 400 to it ${STRICT_HINT}`);
@@ -216,25 +247,69 @@ interface ErrorAnswer {
   status: number;
   message: string;
   headers?: Readonly<Record<string, string>>;
+  reason: RefusalReason;
 }
 
+/** The reason an HttpError's status stands for; NegotiationError tells the ambiguous ones apart. */
+const REASON_OF_STATUS: Readonly<Record<number, RefusalReason>> = {
+  400: 'decode', // bad compressed stream (decompress.ts); undecodable bodies are DecodeErrors
+  401: 'auth',
+  403: 'cors',
+  404: 'not_found',
+  405: 'method',
+  413: 'size',
+  429: 'throttled',
+};
+
 function answerFor(err: unknown, limits: GatewayConfig['limits']): ErrorAnswer {
-  if (err instanceof HttpError) return { status: err.statusCode, message: err.message, headers: err.headers };
-  if (err instanceof DecodeError) return { status: 400, message: err.message };
+  if (err instanceof HttpError) {
+    const reason = err instanceof NegotiationError ? err.reason : (REASON_OF_STATUS[err.statusCode] ?? 'client');
+    return { status: err.statusCode, message: err.message, headers: err.headers, reason };
+  }
+  if (err instanceof DecodeError) return { status: 400, message: err.message, reason: 'decode' };
   if (err instanceof RetryableError) {
-    return { status: 503, message: err.message, headers: { 'retry-after': retryAfterHeader(err.retryAfterSeconds) } };
+    const headers = { 'retry-after': retryAfterHeader(err.retryAfterSeconds) };
+    return { status: 503, message: err.message, headers, reason: err instanceof ClosingError ? 'closing' : 'overloaded' };
   }
   const { code, statusCode, message } = err as Partial<FastifyError>;
   // Fastify's own body reading: the Content-Length pre-check and the byte counter for chunked bodies (checklist 20).
-  if (code === 'FST_ERR_CTP_BODY_TOO_LARGE') return { status: 413, message: `request body exceeds max_request_bytes (${limits.maxRequestBytes} bytes)` };
+  if (code === 'FST_ERR_CTP_BODY_TOO_LARGE') {
+    return { status: 413, message: `request body exceeds max_request_bytes (${limits.maxRequestBytes} bytes)`, reason: 'size' };
+  }
   // Other client-side failures Fastify reports (Content-Length mismatch, aborted body, bad URL).
-  if (statusCode !== undefined && statusCode >= 400 && statusCode < 500) return { status: statusCode, message: message ?? '' };
-  return { status: 500, message: `internal error: ${message ?? String(err)}` };
+  if (statusCode !== undefined && statusCode >= 400 && statusCode < 500) return { status: statusCode, message: message ?? '', reason: 'client' };
+  return { status: 500, message: `internal error: ${message ?? String(err)}`, reason: 'internal' };
+}
+
+/** Tells the observer (if any) about an answer, with what is known of the request so far. */
+function observe(
+  observer: ReceiverObserver | undefined,
+  request: FastifyRequest,
+  reply: FastifyReply,
+  encoding: Encoding | undefined,
+  outcome: Outcome,
+  reason: RefusalReason | undefined,
+): void {
+  if (!observer) return;
+  // The '*' parser yields a Buffer once the body was read; before that it is undefined.
+  const body = request.body;
+  observer.answered({
+    signal: request.otlpRoute?.signal,
+    encoding,
+    outcome,
+    reason,
+    items: request.otlpItems ?? undefined,
+    bytes: Buffer.isBuffer(body) ? body.length : undefined,
+    decompressedBytes: request.otlpDecompressedBytes ?? undefined,
+    seconds: reply.elapsedTime / 1000,
+  });
 }
 
 /** Errors answered with a Status in the request's encoding (checklist 14); strict: empty bodies (Q7). */
-function sendError(err: unknown, request: FastifyRequest, reply: FastifyReply, limits: GatewayConfig['limits']): void {
-  const answer = answerFor(err, limits);
+function sendError(err: unknown, request: FastifyRequest, reply: FastifyReply, opts: ReceiverOptions): void {
+  const answer = answerFor(err, opts.limits);
+  const knownEncoding = request.otlpNegotiated?.encoding ?? encodingOf(request.headers['content-type']);
+  observe(opts.observer, request, reply, knownEncoding, answer.status === 500 ? 'failed' : 'refused', answer.reason);
   if (answer.status === 500) request.log.error({ err }, 'OTLP request failed');
   else if (answer.status >= 500) request.log.warn(`OTLP request refused with ${answer.status}: ${answer.message}`);
   else request.log.debug(`OTLP request refused with ${answer.status}: ${answer.message}`);
@@ -246,7 +321,7 @@ function sendError(err: unknown, request: FastifyRequest, reply: FastifyReply, l
     return;
   }
   // JSON when the request's encoding is unknown (checklist 14).
-  const encoding = request.otlpNegotiated?.encoding ?? encodingOf(request.headers['content-type']) ?? 'json';
+  const encoding = knownEncoding ?? 'json';
   reply.header('content-type', MEDIA_TYPE[encoding]).send(statusBody(encoding, answer.status, answer.message));
 }
 
@@ -293,8 +368,10 @@ async function receive(route: SignalRoute, request: FastifyRequest, reply: Fasti
   // The '*' parser below always yields the body as a Buffer (empty for a 0-byte body).
   const received = request.body as Buffer;
   const body = await decompress(received, coding, opts.limits.maxDecompressedBytes);
+  request.otlpDecompressedBytes = body.length;
   const data = decodeRequest(route.signal, encoding, body, route.decodeOptions);
   const items = countItems(route.signal, data);
+  request.otlpItems = items;
   const result =
     items === 0
       ? NOTHING_REJECTED // checklist 9: success at once, the handler is not called
@@ -309,6 +386,7 @@ async function receive(route: SignalRoute, request: FastifyRequest, reply: Fasti
           bytes: received.length,
           body,
         });
+  observe(opts.observer, request, reply, encoding, 'accepted', undefined);
   sendSuccess(reply, route, encoding, result);
 }
 
@@ -331,6 +409,8 @@ export const otlpReceiver: FastifyPluginAsync<ReceiverOptions> = async (app: Fas
 
   app.decorateRequest('otlpRoute', null);
   app.decorateRequest('otlpNegotiated', null);
+  app.decorateRequest('otlpDecompressedBytes', null);
+  app.decorateRequest('otlpItems', null);
 
   // Checklist 41: once close() has begun, requests that still arrive on open connections (keep-alive, pipelined)
   // get 503 + Retry-After and a Status body, so the exporter retries them elsewhere or later instead of dropping them.
@@ -352,14 +432,14 @@ export const otlpReceiver: FastifyPluginAsync<ReceiverOptions> = async (app: Fas
         return;
       }
     }
-    if (closing) done(new RetryableError('the gateway is shutting down: retry the export later', 1));
+    if (closing && !request.routeOptions.config.answersWhileClosing) done(new ClosingError('the gateway is shutting down: retry the export later', 1));
     else done(request.is404 ? notFoundError(request, routes, warnings) : undefined);
   });
   // Reached only through reply.callNotFound(); the hook above answers everything else.
   app.setNotFoundHandler((request) => {
     throw notFoundError(request, routes, warnings);
   });
-  app.setErrorHandler((err, request, reply) => sendError(err, request, reply, opts.limits));
+  app.setErrorHandler((err, request, reply) => sendError(err, request, reply, opts));
 
   registerPing(app, { datakitVersion: opts.datakitVersion, hostname: opts.hostname });
 
