@@ -5,6 +5,7 @@
  */
 import { readFileSync } from 'node:fs';
 import { Agent, request } from 'node:http';
+import { percentileMs } from './percentile.js';
 
 const [url, bodyFile, contentType, contentEncoding, connArg, durationArg] = process.argv.slice(2);
 if (!url || !bodyFile || !contentType || !contentEncoding || !connArg || !durationArg) {
@@ -50,6 +51,5 @@ const deadline = started + durationMs;
 await Promise.all(Array.from({ length: connections }, () => worker(deadline)));
 const elapsedMs = Date.now() - started;
 latenciesUs.sort((a, b) => a - b);
-const pct = (p: number) => (latenciesUs.length ? latenciesUs[Math.min(latenciesUs.length - 1, Math.floor(p * latenciesUs.length))]! / 1000 : 0);
-process.stdout.write(`${JSON.stringify({ requests: latenciesUs.length, elapsedMs, statuses, p50Ms: pct(0.5), p99Ms: pct(0.99) })}\n`);
+process.stdout.write(`${JSON.stringify({ requests: latenciesUs.length, elapsedMs, statuses, p50Ms: percentileMs(latenciesUs, 0.5), p99Ms: percentileMs(latenciesUs, 0.99) })}\n`);
 agent.destroy();

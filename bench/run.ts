@@ -6,6 +6,7 @@
  * 2. Over HTTP on loopback: the real gateway with a file sink to /dev/null, loaded from a separate process.
  * 3. Delivery: the gateway with a `dataway` sink to a stand-in dataway (its own process): points/s delivered, and
  *    what a stalled backend does (the queue fills, the gateway answers 503 + Retry-After, memory stays bounded).
+ * 4. Soak (soak.ts): good and hostile requests interleaved; every good item delivered, the rest refused, no 5xx.
  * Prints a table and writes bench/results.json. Takes about a minute; BENCH_SECONDS scales each run.
  */
 import { spawn, type ChildProcessWithoutNullStreams } from 'node:child_process';
@@ -17,15 +18,16 @@ import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { loadConfig } from '../src/config/index.js';
 import { encodePoints } from '../src/datakit/line-protocol.js';
-import type { Category, PointBatch } from '../src/datakit/point.js';
+import type { Category } from '../src/datakit/point.js';
 import { startGateway } from '../src/gateway.js';
 import { decodeRequest } from '../src/otlp/decode.js';
 import { otlpProtoTypes } from '../src/otlp/proto.js';
 import { Pipeline } from '../src/pipeline.js';
 import { FileSink } from '../src/sinks/file-sink.js';
 import { QueuedSink } from '../src/sinks/queue.js';
-import type { Sink } from '../src/sinks/sink.js';
+import { CountingSink } from './counting-sink.js';
 import { tracePayloads, type Payload } from './payloads.js';
+import { printSoak, soak } from './soak.js';
 
 const SECONDS = Number(process.env.BENCH_SECONDS ?? 3);
 const CONNECTIONS = Number(process.env.BENCH_CONNECTIONS ?? 16);
@@ -80,27 +82,6 @@ function inProcess(payloads: Payload[]) {
     });
   }
   return rows;
-}
-
-/** Counts what reaches the sink, then hands it on, so points/s is what was really delivered. */
-class CountingSink implements Sink {
-  readonly name: string;
-  readonly categories: ReadonlySet<Category>;
-  points = 0;
-  constructor(private readonly inner: Sink) {
-    this.name = inner.name;
-    this.categories = inner.categories;
-  }
-  async write(batch: PointBatch) {
-    this.points += batch.points.length;
-    await this.inner.write(batch);
-  }
-  flush() {
-    return this.inner.flush();
-  }
-  close() {
-    return this.inner.close();
-  }
 }
 
 function runLoad(url: string, p: Payload, bodyFile: string): Promise<{ requests: number; elapsedMs: number; statuses: Record<string, number>; p50Ms: number; p99Ms: number }> {
@@ -226,11 +207,13 @@ const results = {
   inProcess: inProcess(payloads),
   http: await overHttp(payloads),
   delivery: await delivery(payloads[0]!),
+  soak: await soak({ config, payloads, seconds: SECONDS, connections: CONNECTIONS }),
   peakRssMb: Math.round(process.resourceUsage().maxRSS / 1024),
 };
 console.table(results.inProcess);
 console.table(results.http);
 console.table(results.delivery);
+printSoak(results.soak);
 process.stdout.write(`peak RSS of the gateway process: ${results.peakRssMb} MB\n`);
 writeFileSync(join(here, 'results.json'), `${JSON.stringify(results, null, 2)}\n`);
 process.stdout.write(`written ${join(here, 'results.json')}\n`);

@@ -122,6 +122,23 @@ async function run(argv: string[]): Promise<void> {
   };
   process.on('SIGTERM', () => stop('SIGTERM'));
   process.on('SIGINT', () => stop('SIGINT'));
+  // Hot reload (issue 7): the same file (or the embedded default) with the same environment overrides. A config that
+  // does not load, or that the gateway refuses, leaves the running one serving.
+  process.on('SIGHUP', () => {
+    if (stopping) return;
+    let next;
+    try {
+      next = loadConfigWithWarnings({ file: values.config ?? null });
+    } catch (err) {
+      log.error(`reload refused: ${(err as Error).message}; keeping the running configuration`);
+      return;
+    }
+    for (const w of next.warnings) log.warn(w);
+    gateway.reload(next.config).then((result) => {
+      if (result.applied) log.info(`reloaded ${describeSource(next.config)}: ${next.config.inputs.length} input(s), ${next.config.sinks.length} sink(s)`);
+      else log.error(`reload refused: ${result.reason}; keeping the running configuration`);
+    }, (err: unknown) => log.error({ err }, 'reload failed'));
+  });
 }
 
 run(process.argv.slice(2)).catch((err: unknown) => {

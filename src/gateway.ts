@@ -1,13 +1,26 @@
+import { readFileSync } from 'node:fs';
+import type { Server } from 'node:http';
+import type { Http2SecureServer } from 'node:http2';
 import { dirname } from 'node:path';
-import Fastify, { LogController, type FastifyBaseLogger, type FastifyInstance } from 'fastify';
+import Fastify, { LogController, type FastifyBaseLogger, type FastifyHttpOptions, type FastifyInstance } from 'fastify';
 import type { Logger } from 'pino';
 import type { GatewayConfig } from './config/types.js';
 import { GatewayMetrics, MeteredPipeline } from './metrics.js';
 import { registerOpsRoutes } from './ops-routes.js';
-import { otlpReceiver } from './otlp/receiver.js';
+import { otlpReceiver, type ReceiverOptions } from './otlp/receiver.js';
 import { Pipeline } from './pipeline.js';
-import { defaultServerTimeouts, fastifyTimeoutOptions, type ServerTimeouts } from './server-timeouts.js';
-import { createSinks, QueuedSink, type Sink, type SinkContext, type SinkLogger } from './sinks/index.js';
+import { buildSinks, restartOnlyChange, type KeyedSink, type ReloadResult } from './reload.js';
+import {
+  applyHttp1OverTlsTimeouts,
+  applyHttp2RequestDeadline,
+  defaultServerTimeouts,
+  fastifyTimeoutOptions,
+  fastifyTlsOptions,
+  type ServerTimeouts,
+} from './server-timeouts.js';
+import { QueuedSink, type Sink, type SinkContext, type SinkLogger } from './sinks/index.js';
+
+export type { ReloadResult } from './reload.js';
 
 export interface GatewayOptions {
   config: GatewayConfig;
@@ -25,12 +38,21 @@ export interface GatewayOptions {
 
 export interface RunningGateway {
   readonly app: FastifyInstance;
+  /** The configuration in use (reload() replaces it). */
   readonly config: GatewayConfig;
   readonly sinks: readonly Sink[];
-  /** `http://host:port` of the listening server. */
+  /** `http://host:port` of the listening server (`https://` with `[http_api.tls]`). */
   readonly url: string;
   /** The base URL an OpenTelemetry SDK or Traceloop needs (`TRACELOOP_BASE_URL`): `<url>/otel` with the default routes. */
   readonly otelUrl: string;
+  /**
+   * Hot reload (issue 7): builds the new configuration's sinks and pipeline, then serves new requests with them;
+   * requests in flight finish with the old ones, whose sinks are closed after them (sinks whose table did not change
+   * are kept). Refused, the running configuration untouched, when a sink cannot be built or a setting that needs a
+   * restart changed (reload.ts). Concurrent calls apply one after the other. With `GatewayOptions.sinks`, those
+   * sinks stay and `[[sinks.sink]]` is ignored, as at startup.
+   */
+  reload(config: GatewayConfig): Promise<ReloadResult>;
   /** Stops accepting, finishes requests in flight, flushes and closes the sinks. */
   close(): Promise<void>;
 }
@@ -76,16 +98,62 @@ async function closeSinks(sinks: readonly Sink[]): Promise<void> {
   if (failed) throw failed.reason;
 }
 
+/**
+ * Slowloris protection (checklist 39) and Status bodies for what Node's HTTP parser refuses; with `[http_api.tls]`
+ * HTTPS, with HTTP/2 where the client negotiates it by ALPN (checklist 38; no cleartext h2c, as the Collector).
+ */
+function serverOptions(config: GatewayConfig, timeouts: ServerTimeouts) {
+  if (!config.tls) return fastifyTimeoutOptions(timeouts);
+  // Read again (load.ts checked them): the files may have been renewed since the config was loaded.
+  return fastifyTlsOptions(timeouts, { cert: readFileSync(config.tls.certFile), key: readFileSync(config.tls.keyFile) });
+}
+
+function otelUrlOf(url: string, config: GatewayConfig): string {
+  const traceApi = config.inputs.find((i) => i.http)?.http?.traceApi ?? '/otel/v1/traces';
+  return url + traceApi.replace(/\/v1\/traces\/?$/, '');
+}
+
+/** What a configuration serves: its routes and where the points go (at startup and after a reload). */
+function announce(log: Logger, config: GatewayConfig, sinks: readonly Sink[], url: string): void {
+  for (const input of config.inputs) {
+    if (!input.http) continue;
+    const { traceApi: t, metricApi: m, logsApi: l } = input.http;
+    log.info(`OTLP/HTTP routes: POST ${url}${t} ${url}${m} ${url}${l}${input.strictDatakit ? ' (strict_datakit: answering exactly as DataKit 1.84)' : ''}`);
+  }
+  for (const s of sinks) log.info(`points go to ${redactTokens(s.name)} (${[...s.categories].join(', ')})`);
+  if (config.dataway.urls.length > 0 && !config.sinks.some((s) => s.target === 'dataway')) {
+    log.warn('[dataway] urls are not used: add a [[sinks.sink]] with target = "dataway" to deliver there');
+  }
+}
+
 /** Assembles receive → decode → convert → deliver and starts listening. */
 export async function startGateway(opts: GatewayOptions): Promise<RunningGateway> {
-  const { config } = opts;
+  let { config } = opts;
   const log = opts.logger || undefined;
-  const sinks = opts.sinks ?? (await createSinks(config.sinks, sinkContext(config, log)));
+  // Injected sinks serve every configuration (`[[sinks.sink]]` is ignored); configured ones are rebuilt on reload
+  // when their table changes.
+  let keyed: KeyedSink[] = opts.sinks ? [] : await buildSinks([], config.sinks, sinkContext(config, log));
+  let sinks: readonly Sink[] = opts.sinks ?? keyed.map((k) => k.sink);
   // Self-metrics (issue 7, checklist 42): off with `[gateway] metrics = false`, and then nothing is counted.
   const metrics = config.metrics ? new GatewayMetrics(sinks) : null;
-  const pipelineOptions = { config, sinks, now: opts.now };
-  const pipeline = metrics ? new MeteredPipeline(pipelineOptions, metrics) : new Pipeline(pipelineOptions);
+  const pipelineFor = (cfg: GatewayConfig, to: readonly Sink[]): Pipeline => {
+    const pipelineOptions = { config: cfg, sinks: to, now: opts.now };
+    return metrics ? new MeteredPipeline(pipelineOptions, metrics) : new Pipeline(pipelineOptions);
+  };
+  const receiverOptions = (cfg: GatewayConfig, pipeline: Pipeline): ReceiverOptions => ({
+    inputs: cfg.inputs,
+    limits: cfg.limits,
+    access: cfg.access,
+    datakitVersion: cfg.datakitVersion,
+    hostname: cfg.hostname,
+    handle: pipeline.handle,
+    admit: pipeline.admit,
+    observer: metrics ?? undefined,
+  });
 
+  const timeouts = { ...defaultServerTimeouts(config.limits.maxRequestBytes), ...opts.timeouts };
+  // The HTTP/2 instance is typed as the default one: the receiver only uses what Http2ServerRequest shares with
+  // IncomingMessage (headers, socket; headersDistinct through headersDistinctOf), as test/tls.test.ts checks.
   const app = Fastify({
     // Typed as Fastify's base logger so the instance type stays the default one the rest of the code expects.
     ...(log ? { loggerInstance: log as FastifyBaseLogger } : { logger: false }),
@@ -93,21 +161,15 @@ export async function startGateway(opts: GatewayOptions): Promise<RunningGateway
     logController: new LogController({ disableRequestLogging: true }),
     // The receiver answers requests that arrive while closing itself (503 + Retry-After + Status, checklist 41).
     return503OnClosing: false,
-    // Slowloris protection (checklist 39), and Status bodies for what Node's HTTP parser refuses.
-    ...fastifyTimeoutOptions({ ...defaultServerTimeouts(config.limits.maxRequestBytes), ...opts.timeouts }),
-  });
-  await otlpReceiver(app, {
-    inputs: config.inputs,
-    limits: config.limits,
-    access: config.access,
-    datakitVersion: config.datakitVersion,
-    hostname: config.hostname,
-    handle: pipeline.handle,
-    admit: pipeline.admit,
-    observer: metrics ?? undefined,
-  });
+    ...serverOptions(config, timeouts),
+  } as FastifyHttpOptions<Server>);
+  if (config.tls) {
+    applyHttp1OverTlsTimeouts(app.server, timeouts);
+    applyHttp2RequestDeadline(app.server as unknown as Http2SecureServer, timeouts.requestMs);
+  }
+  await otlpReceiver(app, receiverOptions(config, pipelineFor(config, sinks)));
   // /health, /ready, /metrics: outside the OTLP routes' auth (issue 7).
-  registerOpsRoutes(app, { metrics, sinks });
+  registerOpsRoutes(app, { metrics, sinks: () => sinks });
 
   const listen = opts.listen ?? config.listen;
   // Fastify logs one line per address it listens on (several for 0.0.0.0 or localhost); the CLI's tests and users
@@ -122,35 +184,73 @@ export async function startGateway(opts: GatewayOptions): Promise<RunningGateway
   }
   const addr = app.server.address();
   const port = typeof addr === 'object' && addr ? addr.port : listen.port;
-  const url = `http://${urlHost(listen.host)}:${port}`;
-  const traceApi = config.inputs.find((i) => i.http)?.http?.traceApi ?? '/otel/v1/traces';
-  const otelUrl = url + traceApi.replace(/\/v1\/traces\/?$/, '');
+  const url = `${config.tls ? 'https' : 'http'}://${urlHost(listen.host)}:${port}`;
 
   if (log) {
-    for (const input of config.inputs) {
-      if (!input.http) continue;
-      const { traceApi: t, metricApi: m, logsApi: l } = input.http;
-      log.info(`OTLP/HTTP routes: POST ${url}${t} ${url}${m} ${url}${l}${input.strictDatakit ? ' (strict_datakit: answering exactly as DataKit 1.84)' : ''}`);
-    }
-    log.info(`point an OpenLLMetry/Traceloop app here with TRACELOOP_BASE_URL=${otelUrl}`);
-    for (const s of sinks) log.info(`points go to ${redactTokens(s.name)} (${[...s.categories].join(', ')})`);
-    if (config.dataway.urls.length > 0 && !config.sinks.some((s) => s.target === 'dataway')) {
-      log.warn('[dataway] urls are not used: add a [[sinks.sink]] with target = "dataway" to deliver there');
-    }
+    announce(log, config, sinks, url);
+    log.info(`point an OpenLLMetry/Traceloop app here with TRACELOOP_BASE_URL=${otelUrlOf(url, config)}`);
   }
 
   let closing: Promise<void> | undefined;
+  /** Old sinks being closed after the requests that still use them. */
+  const retiring = new Set<Promise<void>>();
+
+  async function applyReload(next: GatewayConfig): Promise<ReloadResult> {
+    if (closing) return { applied: false, reason: 'the gateway is shutting down' };
+    const fixed = restartOnlyChange(config, next, opts.listen !== undefined);
+    if (fixed) return { applied: false, reason: fixed };
+    let nextKeyed = keyed;
+    try {
+      if (!opts.sinks) nextKeyed = await buildSinks(keyed, next.sinks, sinkContext(next, log));
+    } catch (err) {
+      return { applied: false, reason: `cannot build the sinks: ${redactTokens((err as Error).message)}` };
+    }
+    const nextSinks = opts.sinks ?? nextKeyed.map((k) => k.sink);
+    const dropped = sinks.filter((s) => !nextSinks.includes(s));
+    const built = nextSinks.filter((s) => !sinks.includes(s));
+    let unused: Promise<void>;
+    try {
+      unused = app.otlpReceiver.update(receiverOptions(next, pipelineFor(next, nextSinks)));
+    } catch (err) {
+      await closeSinks(built).catch(() => {});
+      return { applied: false, reason: (err as Error).message };
+    }
+    [config, keyed, sinks] = [next, nextKeyed, nextSinks];
+    metrics?.setSinks(sinks);
+    if (log) announce(log, config, sinks, url);
+    const retired = unused
+      .then(() => closeSinks(dropped))
+      .catch((err: unknown) => log?.error({ err }, 'closing the sinks of the previous configuration failed'))
+      .finally(() => retiring.delete(retired));
+    retiring.add(retired);
+    return { applied: true, retired };
+  }
+
+  // One reload at a time, each against the configuration the previous one left.
+  let reloads: Promise<unknown> = Promise.resolve();
   return {
     app,
-    config,
-    sinks,
+    get config() {
+      return config;
+    },
+    get sinks() {
+      return sinks;
+    },
     url,
-    otelUrl,
+    get otelUrl() {
+      return otelUrlOf(url, config);
+    },
+    reload(next) {
+      const result = reloads.then(() => applyReload(next));
+      reloads = result.catch(() => {});
+      return result;
+    },
     close() {
       closing ??= (async () => {
+        await reloads;
         // Resolves once every request in flight has been answered, i.e. its points are in the sinks.
         await app.close();
-        await closeSinks(sinks);
+        await Promise.all([closeSinks(sinks), ...retiring]);
       })();
       return closing;
     },

@@ -66,6 +66,8 @@ export class GatewayMetrics implements ReceiverObserver {
   private readonly duration: Histogram<'signal'>;
   private readonly points: Counter<'category'>;
   private readonly dropped: Counter<'signal'>;
+  /** The per-sink metrics registered by setSinks(). */
+  private sinkMetricNames: string[] = [];
 
   constructor(sinks: readonly Sink[]) {
     const registers = [this.registry];
@@ -121,7 +123,18 @@ export class GatewayMetrics implements ReceiverObserver {
       labelNames: ['signal'],
       registers,
     });
+    this.setSinks(sinks);
+  }
+
+  /**
+   * Mirrors these sinks from now on (hot reload swaps them). Their metrics are registered last, as at startup, so
+   * /metrics lists them after the receiver's.
+   */
+  setSinks(sinks: readonly Sink[]): void {
+    for (const name of this.sinkMetricNames) this.registry.removeSingleMetric(name);
+    const before = new Set(this.registry.getMetricsAsArray().map((m) => m.name));
     this.sinkMetrics(sinks);
+    this.sinkMetricNames = this.registry.getMetricsAsArray().map((m) => m.name).filter((name) => !before.has(name));
   }
 
   answered(r: AnsweredRequest): void {

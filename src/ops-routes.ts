@@ -12,13 +12,13 @@ import { QueuedSink, type Sink } from './sinks/index.js';
 export interface OpsRoutesOptions {
   /** Null when `[gateway] metrics = false`: no `/metrics` route (404). */
   metrics: GatewayMetrics | null;
-  sinks: readonly Sink[];
+  /** The sinks in use now (a reload swaps them). */
+  sinks(): readonly Sink[];
 }
 
 const ANSWERS_WHILE_CLOSING = { answersWhileClosing: true } as const;
 
 export function registerOpsRoutes(app: FastifyInstance, opts: OpsRoutesOptions): void {
-  const queued = opts.sinks.filter((s): s is QueuedSink => s instanceof QueuedSink);
   let closing = false;
   app.addHook('preClose', async () => {
     closing = true;
@@ -32,7 +32,7 @@ export function registerOpsRoutes(app: FastifyInstance, opts: OpsRoutesOptions):
   app.get('/ready', { config: ANSWERS_WHILE_CLOSING }, async (_request, reply) => {
     if (closing) return reply.code(503).send({ status: 'closing' });
     if (!app.server.listening) return reply.code(503).send({ status: 'not listening' });
-    const full = queued.filter((s) => !s.hasRoom()).map((s) => s.name);
+    const full = opts.sinks().filter((s) => s instanceof QueuedSink && !s.hasRoom()).map((s) => s.name);
     if (full.length > 0) return reply.code(503).send({ status: 'sinks full', sinks: full });
     return { status: 'ready' };
   });

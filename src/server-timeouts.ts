@@ -1,4 +1,5 @@
 import { STATUS_CODES } from 'node:http';
+import http2, { type Http2SecureServer } from 'node:http2';
 import type { Socket } from 'node:net';
 import { statusBody } from './otlp/responses.js';
 
@@ -48,6 +49,51 @@ export function fastifyTimeoutOptions(t: ServerTimeouts) {
     http: { headersTimeout: t.headersMs, connectionsCheckingInterval: t.checkIntervalMs },
     clientErrorHandler: answerClientError,
   };
+}
+
+/**
+ * With `[http_api.tls]`: an HTTP/2 server (HTTP/2 by ALPN, HTTP/1.1 over TLS still accepted), to which Fastify and
+ * Node apply none of the HTTP/1 timeouts (its `connectionTimeout` only emits 'timeout' on HTTP/2 streams). The
+ * equivalents: the TLS handshake gets the headers budget (a client stalled before TLS completes sends no headers
+ * either), a session with no traffic is closed after `keepAliveMs`, and `applyHttp2RequestDeadline` bounds each
+ * stream's request.
+ */
+export function fastifyTlsOptions(t: ServerTimeouts, keys: { key: Buffer; cert: Buffer }) {
+  const { http: _http1Only, ...common } = fastifyTimeoutOptions(t);
+  return {
+    ...common,
+    http2: true as const,
+    https: { allowHTTP1: true, ...keys, handshakeTimeout: t.headersMs },
+    http2SessionTimeout: t.keepAliveMs,
+  };
+}
+
+/**
+ * HTTP/1.1 connections on the HTTP/2 server go through Node's HTTP/1 parser, which reads its timeouts from the
+ * server object, where Fastify sets none of them for an http2 server: set them as for plain HTTP. Before `listen()`,
+ * which starts the checking tick.
+ */
+export function applyHttp1OverTlsTimeouts(server: object, t: ServerTimeouts): void {
+  Object.assign(server, {
+    headersTimeout: t.headersMs,
+    requestTimeout: t.requestMs,
+    keepAliveTimeout: t.keepAliveMs,
+    connectionsCheckingInterval: t.checkIntervalMs,
+  });
+}
+
+/**
+ * Node has no request timeout for HTTP/2: a stream whose request has not fully arrived `requestMs` after it opened
+ * (a trickling or stalled body, which keeps the session alive) is reset with CANCEL, where HTTP/1 answers 408.
+ */
+export function applyHttp2RequestDeadline(server: Http2SecureServer, requestMs: number): void {
+  server.on('stream', (stream) => {
+    const deadline = setTimeout(() => stream.close(http2.constants.NGHTTP2_CANCEL), requestMs);
+    const done = () => clearTimeout(deadline);
+    // 'end': the whole body was read; 'close': the stream finished some other way (answered unread, reset).
+    stream.once('end', done);
+    stream.once('close', done);
+  });
 }
 
 const CLIENT_ERROR_STATUS: Readonly<Record<string, readonly [number, string]>> = {

@@ -37,6 +37,7 @@ const defaultConfig = (o: Partial<GatewayConfig>): GatewayConfig =>
   ({
     source: null,
     listen: { host: '127.0.0.1', port: 9529 },
+    tls: null,
     hostname: hostname(),
     datakitVersion: '1.84.1',
     globalHostTags: {},
@@ -198,6 +199,7 @@ format = "line-protocol"
   t.strictSame(c, {
     source: null,
     listen: { host: '::1', port: 4318 },
+    tls: null,
     hostname: 'gw-01',
     datakitVersion: '1.80.0',
     globalHostTags: { zone: 'b', cluster: 'prod' },

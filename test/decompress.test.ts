@@ -7,6 +7,9 @@ import {
   decompress,
   DecompressedTooLarge,
   INFLATE_CHUNK_BYTES,
+  inflateChunkBytes,
+  MAX_CONCURRENT_INFLATES,
+  MAX_INFLATE_CHUNK_BYTES,
 } from '../src/otlp/decompress.js';
 import { HttpError } from '../src/otlp/http-errors.js';
 
@@ -103,6 +106,21 @@ t.test('a gzip bomb (1 MiB → 1 GiB) is stopped one chunk past the limit (check
   const rssGrowth = process.memoryUsage().rss - rssBefore;
   t.ok(err instanceof DecompressedTooLarge);
   const produced = (err as DecompressedTooLarge).producedBytes;
-  t.ok(produced > limit && produced <= limit + INFLATE_CHUNK_BYTES, `inflated ${produced} bytes before stopping`);
+  t.ok(produced > limit && produced <= limit + MAX_INFLATE_CHUNK_BYTES, `inflated ${produced} bytes before stopping`);
   t.ok(rssGrowth < 128 * MiB, `RSS grew by ${rssGrowth} bytes`);
+});
+
+t.test('inflate chunks grow with the compressed size, between 64 KiB and 1 MiB', async (t) => {
+  t.equal(inflateChunkBytes(0), INFLATE_CHUNK_BYTES);
+  t.equal(inflateChunkBytes(2 * 1024), INFLATE_CHUNK_BYTES, 'a small body: 64 KiB');
+  t.equal(inflateChunkBytes(20 * 1024), 512 * 1024);
+  t.equal(inflateChunkBytes(1024 * 1024), MAX_INFLATE_CHUNK_BYTES, 'capped at 1 MiB');
+});
+
+t.test('concurrent bombs inflate at most MAX_CONCURRENT_INFLATES at a time, and all get their 413', async (t) => {
+  const bomb = zlib.gzipSync(Buffer.alloc(4 * MiB));
+  const results = await Promise.all(Array.from({ length: 2 * MAX_CONCURRENT_INFLATES + 1 }, () => decompress(bomb, 'gzip', MiB).catch((e: unknown) => e)));
+  t.ok(results.every((e) => e instanceof DecompressedTooLarge), 'every one refused');
+  const ok = await decompress(zlib.gzipSync(Buffer.from('after')), 'gzip', MiB);
+  t.equal(ok.toString(), 'after', 'slots are released: later bodies still inflate');
 });

@@ -4,7 +4,7 @@
  */
 import { readFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
-import { resolve } from 'node:path';
+import { dirname, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import toml from 'toml';
 import { applyInputEnv, resolveAutoTimestampCorrection, resolveHostname } from './env.js';
@@ -218,12 +218,33 @@ function checkUnemulated(inputs: readonly OtelInputConfig[], label: string, out:
   });
 }
 
+/**
+ * `[http_api.tls]` paths are relative to the config file's folder (the working directory for config text), as
+ * module sink paths are. Both files are read once here so that a wrong path or permission stops the start with the
+ * key and the path named, rather than surfacing as a TLS error later.
+ */
+function resolveTls(file: ConfigFile, source: string | null, label: string, out: Findings): GatewayConfig['tls'] {
+  const tls = file.http_api.tls;
+  if (!tls) return null;
+  const base = source === null ? process.cwd() : dirname(source);
+  const resolved = { certFile: resolve(base, tls.cert), keyFile: resolve(base, tls.privkey) };
+  for (const [key, path] of [['cert', resolved.certFile], ['privkey', resolved.keyFile]] as const) {
+    try {
+      readFileSync(path);
+    } catch (e) {
+      out.issues.push(`${label}: http_api.tls.${key}: cannot read ${JSON.stringify(path)} (${(e as NodeJS.ErrnoException).code})`);
+    }
+  }
+  return resolved;
+}
+
 // ---------------------------------------------------------------------------------------------------------------
 
-function assemble(file: ConfigFile, source: string | null, env: NodeJS.ProcessEnv, warnings: string[]): GatewayConfig {
+function assemble(file: ConfigFile, source: string | null, env: NodeJS.ProcessEnv, tls: GatewayConfig['tls'], warnings: string[]): GatewayConfig {
   return {
     source,
     listen: file.http_api.listen,
+    tls,
     hostname: resolveHostname(env, file.environments.ENV_HOSTNAME),
     datakitVersion: file.gateway.datakit_version,
     globalHostTags: file.global_host_tags,
@@ -258,10 +279,11 @@ export function loadConfigWithWarnings(opts: LoadOptions): { config: GatewayConf
   if (!parsed.success) throw new ConfigError(src.file, formatIssues(parsed.error.issues, src.label));
 
   const warnings = unknownInputKeyWarnings(doc, src);
-  const config = assemble(parsed.data, src.source, env, warnings);
+  const findings: Findings = { issues: [], warnings };
+  const tls = resolveTls(parsed.data, src.source, src.label, findings);
+  const config = assemble(parsed.data, src.source, env, tls, warnings);
   warnings.push(...applyInputEnv(config.inputs, env));
 
-  const findings: Findings = { issues: [], warnings };
   checkRegexes(config.inputs, src.label, findings);
   checkRoutes(config.inputs, src.label, findings);
   checkUnemulated(config.inputs, src.label, findings);

@@ -57,6 +57,19 @@ const listen = z.string().transform((s, ctx) => {
 });
 
 // ---------------------------------------------------------------------------------------------------------------
+// `[http_api.tls]`: DataKit's own table and keys. DataKit's datakit.conf ships it empty (keys commented out), so an
+// empty table, like empty strings (Go's zero value), means plain HTTP; one key without the other is refused.
+
+const tlsTable = z
+  .strictObject({ cert: z.string().default(''), privkey: z.string().default('') })
+  .superRefine((t, ctx) => {
+    if ((t.cert === '') === (t.privkey === '')) return;
+    const [set, missing] = t.cert === '' ? ['privkey', 'cert'] : ['cert', 'privkey'];
+    ctx.addIssue({ code: 'custom', path: [missing], message: `missing: ${set} is set, TLS needs both cert and privkey (neither = plain HTTP)` });
+  })
+  .transform((t) => (t.cert === '' ? null : { cert: t.cert, privkey: t.privkey }));
+
+// ---------------------------------------------------------------------------------------------------------------
 // Value types
 
 const POSITIVE_INT = 'expected an integer > 0';
@@ -230,7 +243,7 @@ const arrayOfTables =
 const NOTHING_TO_RECEIVE = 'nothing to receive: add an [[inputs.opentelemetry]] table with [inputs.opentelemetry.http]';
 
 export const configFile = z.strictObject({
-  http_api: z.strictObject({ listen: listen.prefault(DEFAULT_LISTEN) }).prefault({}),
+  http_api: z.strictObject({ listen: listen.prefault(DEFAULT_LISTEN), tls: tlsTable.optional() }).prefault({}),
   environments: z.strictObject({ ENV_HOSTNAME: z.string().optional() }).prefault({}),
   global_host_tags: stringTable.default(() => ({})),
   io: z.strictObject({ auto_timestamp_correction: z.boolean().default(true) }).prefault({}),

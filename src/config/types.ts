@@ -172,6 +172,11 @@ export interface GatewayConfig {
   source: string | null;
   /** `[http_api] listen`, as `host:port`. */
   listen: { host: string; port: number };
+  /**
+   * `[http_api.tls]` (DataKit's keys `cert`, `privkey`): absolute paths, resolved against the config file's folder
+   * and found readable at load. Set: HTTPS, with HTTP/2 for clients that negotiate it (ALPN). `null`: plain HTTP.
+   */
+  tls: { certFile: string; keyFile: string } | null;
   /** `[environments] ENV_HOSTNAME` (process env ENV_HOSTNAME overrides), else the machine's hostname. */
   hostname: string;
   /** The DataKit version this gateway reports (`dk_fingerprint`, `/v1/ping`). `[gateway] datakit_version`. */

@@ -12,8 +12,37 @@ export type ContentCoding = 'identity' | 'gzip' | 'deflate';
 /** What an unsupported Content-Encoding is told to use instead (RFC 9110 §12.5.3, checklist 23). */
 export const ACCEPTED_CODINGS = 'gzip, deflate';
 
-/** Output chunk of the inflater: the most a bomb can inflate past the limit before it is stopped. */
+/** Smallest and largest output chunk of the inflater; a chunk is also the most a bomb inflates past the limit. */
 export const INFLATE_CHUNK_BYTES = 64 * 1024;
+export const MAX_INFLATE_CHUNK_BYTES = 1024 * 1024;
+
+/**
+ * Output chunk for a body: compressed OTLP inflates ~5–20×, a bomb ~1000×; each chunk is one trip through the libuv
+ * pool, so a big body gets big chunks (a 64 MiB bomb takes 64 trips, not 1024), a small one stays at 64 KiB.
+ */
+export function inflateChunkBytes(compressedBytes: number): number {
+  return Math.min(MAX_INFLATE_CHUNK_BYTES, Math.max(INFLATE_CHUNK_BYTES, 2 ** Math.ceil(Math.log2(compressedBytes * 16 + 1))));
+}
+
+/**
+ * Inflating costs CPU and up to the limit in memory per request: at most this many bodies inflate at once, the
+ * others wait their turn holding only their compressed bytes, so concurrent bombs cannot multiply the memory bound.
+ */
+export const MAX_CONCURRENT_INFLATES = 2;
+let inflating = 0;
+const waiting: Array<() => void> = [];
+
+async function withInflateSlot<T>(run: () => Promise<T>): Promise<T> {
+  if (inflating >= MAX_CONCURRENT_INFLATES) await new Promise<void>((resolve) => waiting.push(resolve));
+  else inflating++;
+  try {
+    return await run();
+  } finally {
+    const next = waiting.shift();
+    if (next) next(); // the slot passes straight to the next waiter
+    else inflating--;
+  }
+}
 
 /**
  * Spec mode (checklist 22): the token is trimmed and case-insensitive; `x-gzip` is gzip; empty and `identity` mean
@@ -59,12 +88,13 @@ export function decompress(body: Buffer, coding: ContentCoding, maxBytes: number
     case 'identity':
       return body.length > maxBytes ? Promise.reject(new DecompressedTooLarge(maxBytes, body.length)) : Promise.resolve(body);
     case 'gzip':
-      return inflateBounded(body, zlib.createGunzip({ chunkSize: INFLATE_CHUNK_BYTES }), coding, maxBytes);
+      return withInflateSlot(() => inflateBounded(body, zlib.createGunzip({ chunkSize: inflateChunkBytes(body.length) }), coding, maxBytes));
     case 'deflate': {
       // HTTP "deflate" is zlib-wrapped (RFC 9110 §8.4.1.2), but some clients send raw deflate: pick by the header.
-      const opts = { chunkSize: INFLATE_CHUNK_BYTES };
-      const inflater = hasZlibHeader(body) ? zlib.createInflate(opts) : zlib.createInflateRaw(opts);
-      return inflateBounded(body, inflater, coding, maxBytes);
+      const opts = { chunkSize: inflateChunkBytes(body.length) };
+      return withInflateSlot(() =>
+        inflateBounded(body, hasZlibHeader(body) ? zlib.createInflate(opts) : zlib.createInflateRaw(opts), coding, maxBytes),
+      );
     }
   }
 }

@@ -73,6 +73,17 @@ function isGoCanonicalHeaderKey(name: string): boolean {
 export type DistinctHeaders = Readonly<Record<string, readonly string[] | undefined>>;
 
 /**
+ * `req.headersDistinct`, which HTTP/2's compatibility request (Http2ServerRequest, with `[http_api.tls]`) lacks; there
+ * Node has already joined repeated values, so each header has one.
+ */
+export function headersDistinctOf(req: IncomingMessage): DistinctHeaders {
+  if (req.headersDistinct !== undefined) return req.headersDistinct;
+  const distinct: Record<string, readonly string[]> = {};
+  for (const [name, value] of Object.entries(req.headers)) if (value !== undefined) distinct[name] = Array.isArray(value) ? value : [value];
+  return distinct;
+}
+
+/**
  * DataKit 1.84 (datakit §3.3, §3.5; Q3–Q5). The header check passes when ANY Content-Type value is exactly one of the
  * two media types, or any expected_headers pair matches (OR). The decoder is then picked from the FIRST Content-Type
  * value up to `;`, trimmed, compared case-sensitively. `undefined` means DataKit's 400.
@@ -91,5 +102,5 @@ export function dataKitEncodingOf(headers: DistinctHeaders, expected: readonly E
  */
 export function dataKitEncodingOfRequest(req: IncomingMessage, expected: readonly ExpectedHeader[]): Encoding | undefined {
   const first = req.headers['content-type'];
-  return (first !== undefined ? encodingOfExact(first) : undefined) ?? dataKitEncodingOf(req.headersDistinct, expected);
+  return (first !== undefined ? encodingOfExact(first) : undefined) ?? dataKitEncodingOf(headersDistinctOf(req), expected);
 }

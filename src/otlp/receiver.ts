@@ -103,9 +103,15 @@ const NEGOTIATED: Readonly<Record<Encoding, Readonly<Record<ContentCoding, Negot
 };
 
 declare module 'fastify' {
+  interface FastifyInstance {
+    /** Set by the receiver plugin: swaps in new options while it serves (hot reload). */
+    otlpReceiver: ReceiverControl;
+  }
   interface FastifyRequest {
     /** The OTLP route a request is for (also set for a wrong method on it), else null. */
     otlpRoute: SignalRoute | null;
+    /** The options an OTLP request was routed with; it keeps them to its answer, whatever update() does meanwhile. */
+    otlpState: ReceiverState | null;
     /** Set once Content-Type and Content-Encoding are accepted. */
     otlpNegotiated: Negotiated | null;
     /** Size of the decompressed body, once known (for the observer). */
@@ -150,6 +156,82 @@ class DataKitDifferenceWarnings {
     if (this.seen.has(message) || this.seen.size >= MAX_DISTINCT_WARNINGS) return;
     this.seen.add(message);
     this.log.warn(message);
+  }
+}
+
+/** Hot reload: what `app.otlpReceiver` offers. */
+export interface ReceiverControl {
+  /**
+   * Serves new requests with `opts` from now on (throws, changing nothing, when they do not compile). Requests
+   * already routed keep the options they started with; the promise resolves once none of them is left, i.e. once
+   * the previous `handle` and `admit` will not be called again. `maxRequestBytes` stays the one registered (the
+   * route's body limit is fixed at registration).
+   */
+  update(opts: ReceiverOptions): Promise<void>;
+}
+
+/** The 503 for a request whose options were retired before its handler ran (its client had gone already). */
+const RETIRED_MESSAGE = 'the gateway configuration was reloaded: retry the export';
+
+/**
+ * One compiled version of the options, and how many requests use it: counted from routing until the response is
+ * closed, and again around `handle` (a client that hangs up does not end a handler that is running).
+ */
+class ReceiverState {
+  private users = 0;
+  /** Set by retire(): resolves its promise once `users` is 0. */
+  private whenUnused: (() => void) | null = null;
+  private retired = false;
+
+  constructor(
+    readonly opts: ReceiverOptions,
+    readonly routes: ReadonlyMap<string, SignalRoute>,
+    readonly cors: CorsPolicy | null,
+    readonly auth: TokenAuth | null,
+  ) {}
+
+  static compile(opts: ReceiverOptions, warnings: DataKitDifferenceWarnings): ReceiverState {
+    return new ReceiverState(
+      opts,
+      compileRoutes(opts.inputs, opts.limits, opts.access?.rateLimit, warnings),
+      opts.access ? CorsPolicy.compile(opts.access.cors) : null,
+      opts.access?.authToken ? new TokenAuth(opts.access.authToken) : null,
+    );
+  }
+
+  /** A request routed with this state; `release` once its response is closed. */
+  hold(): void {
+    this.users++;
+  }
+
+  readonly release = (): void => {
+    this.users--;
+    this.finishRetiring();
+  };
+
+  async handle(req: ReceivedRequest): Promise<ExportResult> {
+    if (this.retired) throw new RetryableError(RETIRED_MESSAGE, 1);
+    this.users++;
+    try {
+      return await this.opts.handle(req);
+    } finally {
+      this.release();
+    }
+  }
+
+  /** Resolves once no request uses this state; from then on its `handle` is never called. */
+  retire(): Promise<void> {
+    return new Promise((resolve) => {
+      this.whenUnused = resolve;
+      this.finishRetiring();
+    });
+  }
+
+  private finishRetiring(): void {
+    if (this.users !== 0 || !this.whenUnused) return;
+    this.retired = true;
+    this.whenUnused();
+    this.whenUnused = null;
   }
 }
 
@@ -363,7 +445,8 @@ function accessRefusal(route: SignalRoute, request: FastifyRequest, auth: TokenA
   return limited || auth?.refusal(request.headers.authorization, request.query);
 }
 
-async function receive(route: SignalRoute, request: FastifyRequest, reply: FastifyReply, opts: ReceiverOptions): Promise<void> {
+async function receive(route: SignalRoute, request: FastifyRequest, reply: FastifyReply, state: ReceiverState): Promise<void> {
+  const { opts } = state;
   const { encoding, coding } = request.otlpNegotiated!;
   // The '*' parser below always yields the body as a Buffer (empty for a 0-byte body).
   const received = request.body as Buffer;
@@ -375,7 +458,7 @@ async function receive(route: SignalRoute, request: FastifyRequest, reply: Fasti
   const result =
     items === 0
       ? NOTHING_REJECTED // checklist 9: success at once, the handler is not called
-      : await opts.handle({
+      : await state.handle({
           signal: route.signal,
           encoding,
           input: route.input,
@@ -398,9 +481,15 @@ async function receive(route: SignalRoute, request: FastifyRequest, reply: Fasti
  */
 export const otlpReceiver: FastifyPluginAsync<ReceiverOptions> = async (app: FastifyInstance, opts: ReceiverOptions) => {
   const warnings = new DataKitDifferenceWarnings(app.log);
-  const routes = compileRoutes(opts.inputs, opts.limits, opts.access?.rateLimit, warnings);
-  const cors = opts.access ? CorsPolicy.compile(opts.access.cors) : null;
-  const auth = opts.access?.authToken ? new TokenAuth(opts.access.authToken) : null;
+  // Read per request, never captured at registration: update() swaps it (hot reload).
+  let current = ReceiverState.compile(opts, warnings);
+  app.decorate('otlpReceiver', {
+    update(next: ReceiverOptions): Promise<void> {
+      const previous = current;
+      current = ReceiverState.compile(next, warnings);
+      return previous.retire();
+    },
+  } satisfies ReceiverControl);
 
   // Receiver §4.1: no JSON.parse by Fastify and no FST_ERR_CTP_* bodies. Negotiation happened in onRequest, so one
   // catch-all parser hands every body over as bytes (bounded by each route's bodyLimit).
@@ -408,6 +497,7 @@ export const otlpReceiver: FastifyPluginAsync<ReceiverOptions> = async (app: Fas
   app.addContentTypeParser('*', { parseAs: 'buffer' }, (_request, body, done) => done(null, body));
 
   app.decorateRequest('otlpRoute', null);
+  app.decorateRequest('otlpState', null);
   app.decorateRequest('otlpNegotiated', null);
   app.decorateRequest('otlpDecompressedBytes', null);
   app.decorateRequest('otlpItems', null);
@@ -422,6 +512,7 @@ export const otlpReceiver: FastifyPluginAsync<ReceiverOptions> = async (app: Fas
   // Unknown paths and wrong methods are answered here, before Fastify would read (and size-check) a body.
   // CORS headers are set first, so that every answer carries them, errors included (checklist 35).
   app.addHook('onRequest', (request, reply, done) => {
+    const { cors, routes } = current;
     const origin = request.headers.origin;
     if (cors && origin !== undefined) {
       reply.headers(cors.answerHeaders(origin));
@@ -437,43 +528,49 @@ export const otlpReceiver: FastifyPluginAsync<ReceiverOptions> = async (app: Fas
   });
   // Reached only through reply.callNotFound(); the hook above answers everything else.
   app.setNotFoundHandler((request) => {
-    throw notFoundError(request, routes, warnings);
+    throw notFoundError(request, current.routes, warnings);
   });
-  app.setErrorHandler((err, request, reply) => sendError(err, request, reply, opts));
+  app.setErrorHandler((err, request, reply) => sendError(err, request, reply, (request.otlpState ?? current).opts));
 
   registerPing(app, { datakitVersion: opts.datakitVersion, hostname: opts.hostname });
 
-  for (const route of routes.values()) {
-    // Both spellings (checklist 2); a Fastify route matches its path exactly.
-    for (const url of [route.path, `${route.path}/`]) {
-      app.route({
-        method: 'POST',
-        url,
-        bodyLimit: opts.limits.maxRequestBytes,
-        onRequest: (request, _reply, done) => {
-          request.otlpRoute = route;
-          const denied = accessRefusal(route, request, auth);
-          if (denied) {
-            done(denied);
-            return;
-          }
-          const refusal = opts.admit?.(route.signal);
-          if (refusal) {
-            done(new RetryableError(`the gateway is overloaded: retry the ${route.signal} export later`, refusal.retryAfterSeconds));
-            return;
-          }
-          try {
-            request.otlpNegotiated = negotiate(route, request, warnings);
-          } catch (err) {
-            done(err as Error);
-            return;
-          }
-          done();
-        },
-        handler: (request, reply) => receive(route, request, reply, opts),
-      });
-    }
-  }
+  // One catch-all POST route, matched against the current route table per request, so that routes can change
+  // while listening (Fastify cannot add routes then). Both spellings match (checklist 2); other paths get the 404.
+  app.route({
+    method: 'POST',
+    url: '*',
+    bodyLimit: opts.limits.maxRequestBytes,
+    onRequest: (request, reply, done) => {
+      const state = current;
+      const route = state.routes.get(routePathOf(request.url));
+      if (!route) {
+        done(notFoundError(request, state.routes, warnings));
+        return;
+      }
+      request.otlpRoute = route;
+      request.otlpState = state;
+      state.hold();
+      reply.raw.once('close', state.release);
+      const denied = accessRefusal(route, request, state.auth);
+      if (denied) {
+        done(denied);
+        return;
+      }
+      const refusal = state.opts.admit?.(route.signal);
+      if (refusal) {
+        done(new RetryableError(`the gateway is overloaded: retry the ${route.signal} export later`, refusal.retryAfterSeconds));
+        return;
+      }
+      try {
+        request.otlpNegotiated = negotiate(route, request, warnings);
+      } catch (err) {
+        done(err as Error);
+        return;
+      }
+      done();
+    },
+    handler: (request, reply) => receive(request.otlpRoute!, request, reply, request.otlpState!),
+  });
 };
 
 // What fastify-plugin sets: the plugin shares the caller's context instead of getting an encapsulated child.

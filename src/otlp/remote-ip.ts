@@ -1,5 +1,5 @@
 import type { IncomingMessage } from 'node:http';
-import type { DistinctHeaders } from './media-type.js';
+import { headersDistinctOf, type DistinctHeaders } from './media-type.js';
 
 /**
  * `remote_ip` exactly as DataKit computes it (datakit §3.7, Q43): the forwarded headers are trusted from anyone and
@@ -64,7 +64,7 @@ const NO_HEADERS: DistinctHeaders = {};
 export function remoteIpOf(req: IncomingMessage): string {
   const h = req.headers;
   const forwarded = h['x-forwarded-for'] !== undefined || h['x-real-ip'] !== undefined || h['proxy-client-ip'] !== undefined;
-  return remoteIp(forwarded ? req.headersDistinct : NO_HEADERS, req.socket.remoteAddress);
+  return remoteIp(forwarded ? headersDistinctOf(req) : NO_HEADERS, req.socket.remoteAddress);
 }
 
 const IPV4_MAPPED = /^::ffff:(\d{1,3}\.\d{1,3}\.\d{1,3}\.\d{1,3})$/i;
