@@ -324,3 +324,17 @@ t.test('trace filters: close_resource drops a group, errors always pass, the sam
   const errors = convertTraces(traces(resourceSpans([], [span({ traceId: hex((5001).toString(16).padStart(32, '0')), status: { message: '', code: 2 } })])), convertContext(dd), sampler);
   t.equal(errors.length, 1, 'a group with an error span skips the sampler');
 });
+
+t.test('message JSON escapes every string as JSON.stringify does: quotes, backslashes, controls, surrogates (§5.14)', async (t) => {
+  const tricky = ['plain', 'say "hi"', 'back\\slash', 'line\nbreak\ttab', '\u0001\u001f', 'lone \ud800 high', 'lone \udc00 low', 'emoji 😀', 'ls\u2028ps\u2029', '<&>'];
+  for (const [i, value] of tricky.entries()) {
+    const [point] = convertTraces(traces(resourceSpans(attrs({ 'service.name': 'shop' }), [span({ attributes: attrs({ k: value }) })])), convertContext(input()));
+    const message = point!.kvs.find((kv) => kv.key === 'message');
+    const text = message && !message.isTag && message.value.type === 'string' ? message.value.value : undefined;
+    t.equal(
+      text,
+      `{"attributes":[{"key":"k","value":{"stringValue":${JSON.stringify(value)}}},{"key":"trace_id","value":{"stringValue":"${TRACE_ID}"}}]}`,
+      `case ${i}`, // not the value itself: U+2028 in a test name would break TAP's lines
+    );
+  }
+});

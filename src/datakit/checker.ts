@@ -29,8 +29,8 @@ const MAX_TAG_VALUE_BYTES = 1024;
 const MAX_STRING_FIELD_BYTES = 32 * 1024 * 1024;
 /** check.go compares `len(key)` with 256 bytes; a key of at most this many UTF-16 units cannot exceed it. */
 const SURELY_SHORT_KEY = Math.floor(MAX_KEY_BYTES / 3);
-/** Up to this many keys a nested loop finds duplicates faster than building a Set. */
-const SMALL_POINT = 32;
+/** Distinct keys remembered per category before the memo starts over (bounds memory under hostile key sets). */
+const KEY_MEMO_LIMIT = 10_000;
 
 const PLUS_INF_VALUE = 18446744073709551615; // float64(math.MaxUint64), written 18446744073709552000
 const MINUS_INF_VALUE = -9223372036854775808; // float64(math.MinInt64), written -9223372036854776000
@@ -41,12 +41,19 @@ interface CategoryRules {
   stringFields: boolean;
   forbiddenKeys: readonly string[];
   requireStatus: boolean;
+  /** Per key string: whether it is clean under these rules, and the last point it was seen in (see keysAreClean). */
+  keyMemo: Map<string, KeyMemo>;
+}
+
+interface KeyMemo {
+  clean: boolean;
+  seenIn: number;
 }
 
 const RULES: Readonly<Record<Category, CategoryRules>> = {
-  tracing: { dotsInKeys: false, stringFields: true, forbiddenKeys: [], requireStatus: false },
-  metric: { dotsInKeys: true, stringFields: false, forbiddenKeys: [], requireStatus: false },
-  logging: { dotsInKeys: false, stringFields: true, forbiddenKeys: ['source', 'date'], requireStatus: true },
+  tracing: { dotsInKeys: false, stringFields: true, forbiddenKeys: [], requireStatus: false, keyMemo: new Map() },
+  metric: { dotsInKeys: true, stringFields: false, forbiddenKeys: [], requireStatus: false, keyMemo: new Map() },
+  logging: { dotsInKeys: false, stringFields: true, forbiddenKeys: ['source', 'date'], requireStatus: true, keyMemo: new Map() },
 };
 
 /**
@@ -117,20 +124,29 @@ function isCleanKey(key: string, rules: CategoryRules): boolean {
   return ascii || len <= SURELY_SHORT_KEY || Buffer.byteLength(key, 'utf8') <= MAX_KEY_BYTES;
 }
 
-function hasDuplicateKeys(kvs: readonly KV[]): boolean {
-  const n = kvs.length;
-  if (n > SMALL_POINT) return new Set(kvs.map((kv) => kv.key)).size !== n;
-  for (let i = 1; i < n; i++) {
-    const key = kvs[i].key;
-    for (let j = 0; j < i; j++) if (kvs[j].key === key) return true;
-  }
-  return false;
-}
+/** Numbers the points keysAreClean looks at, so a memo entry can say "already seen in this point". */
+let pointStamp = 0;
 
-/** The common case: every key is kept unchanged, so only values need checking. */
+/**
+ * The common case: every key is clean and occurs once, so only values need checking. Points of one kind repeat the
+ * same few dozen keys, so each key's cleanliness is worked out once and the duplicate check is one memo lookup per
+ * key instead of a pairwise comparison.
+ */
 function keysAreClean(kvs: readonly KV[], rules: CategoryRules): boolean {
-  for (const kv of kvs) if (!isCleanKey(kv.key, rules)) return false;
-  return !hasDuplicateKeys(kvs);
+  const memo = rules.keyMemo;
+  // Only ever cleared here, between points: the keys of the point being checked must keep their stamps.
+  if (memo.size > KEY_MEMO_LIMIT) memo.clear();
+  const stamp = ++pointStamp;
+  for (const kv of kvs) {
+    let m = memo.get(kv.key);
+    if (m === undefined) {
+      m = { clean: isCleanKey(kv.key, rules), seenIn: 0 };
+      memo.set(kv.key, m);
+    }
+    if (!m.clean || m.seenIn === stamp) return false;
+    m.seenIn = stamp;
+  }
+  return true;
 }
 
 /** check.go's `adjustKV`: all trailing `\` removed, then every `\n` → space. */

@@ -53,7 +53,8 @@ export const strField = (key: string, value: string): FieldKV => ({ key, isTag: 
 
 /** DataKit "add": keep the first key of a name. */
 export function addKV(kvs: KV[], kv: KV): void {
-  for (const existing of kvs) if (existing.key === kv.key) return;
+  // Only existence matters, so the scan runs backwards: keys added late (host tags, added again by io) are found first.
+  for (let i = kvs.length - 1; i >= 0; i--) if (kvs[i].key === kv.key) return;
   kvs.push(kv);
 }
 

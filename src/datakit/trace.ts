@@ -12,6 +12,7 @@ import {
   tag,
   type KV,
   type Point,
+  type TagKV,
 } from './point.js';
 import { arrayValueJson, kvListJson, spanMessageJson } from './protojson.js';
 import type { TraceFilters } from './trace-filters.js';
@@ -19,7 +20,11 @@ import type { TraceFilters } from './trace-filters.js';
 /** Spans → `opentelemetry` points, as DataKit 1.84 builds them (datakit reference §4, §5). */
 
 const MEASUREMENT = 'opentelemetry';
-const SPAN_KIND_TAGS = ['unspecified', 'internal', 'server', 'client', 'producer', 'consumer'];
+/** Tags that only ever take these values are built once and shared by every point (KVs are never modified). */
+const SPAN_KIND_TAGS = ['unspecified', 'internal', 'server', 'client', 'producer', 'consumer'].map((k) => tag('span_kind', k));
+const STATUS_TAGS = { ok: tag('status', 'ok'), error: tag('status', 'error'), info: tag('status', 'info') };
+const SPAN_TYPE_TAGS = { entry: tag('span_type', 'entry'), local: tag('span_type', 'local'), exit: tag('span_type', 'exit') };
+const SOURCE_TAG = tag('source', 'opentelemetry');
 /** The span attributes whose value replaces `service` when the service split is on (§5.7). */
 const SPLIT_KEYS = new Set(['db.system', 'rpc.system', 'messaging.system']);
 const ERROR_FIELDS: ReadonlyArray<readonly [attribute: string, field: string]> = [
@@ -69,33 +74,40 @@ function selectedKV(key: string, v: AnyValue): KV | null {
  * Runs customer_tags selection over one attribute list (§4.2, §4.6): selected attributes become keys in `out`,
  * the others are appended to `notSelected` for the `message`. Within the list a later attribute mapping to the same
  * output key replaces the earlier one in place, except that an integer `http_status_code` is only ever added.
+ * `last` is one more attribute at the end of the list (the span's synthetic `trace_id`), saving a copy of the list.
  */
-function selectAttributes(attrs: readonly KeyValue[], ctx: ConvertContext, out: KV[], notSelected: KeyValue[]): void {
-  let positions: Map<string, number> | undefined;
-  for (const a of attrs) {
-    const key = ctx.customerTags.resolve(a.key);
-    if (key === undefined) {
-      notSelected.push(a);
-      continue;
-    }
-    // A selected KeyValue without a value object makes DataKit panic (Q13); an empty AnyValue emits nothing (§4.7).
-    if (a.value === undefined) continue;
-    const kv = selectedKV(key, a.value);
-    if (kv === null) continue;
-    positions ??= new Map();
-    const at = positions.get(key);
-    if (at === undefined) {
-      positions.set(key, out.length);
-      out.push(kv);
-    } else if (!(kv.isTag && key === 'http_status_code')) {
-      out[at] = kv;
-    }
+function selectAttributes(attrs: readonly KeyValue[], ctx: ConvertContext, out: KV[], notSelected: KeyValue[], last?: KeyValue): void {
+  const listStart = out.length;
+  for (const a of attrs) selectAttribute(a, listStart, ctx, out, notSelected);
+  if (last !== undefined) selectAttribute(last, listStart, ctx, out, notSelected);
+}
+
+/** One attribute of a list whose selected keys start at `out[listStart]`; see selectAttributes. */
+function selectAttribute(a: KeyValue, listStart: number, ctx: ConvertContext, out: KV[], notSelected: KeyValue[]): void {
+  const key = ctx.customerTags.resolve(a.key);
+  if (key === undefined) {
+    notSelected.push(a);
+    return;
   }
+  // A selected KeyValue without a value object makes DataKit panic (Q13); an empty AnyValue emits nothing (§4.7).
+  if (a.value === undefined) return;
+  const kv = selectedKV(key, a.value);
+  if (kv === null) return;
+  // A list selects a handful of keys: scanning them beats keeping a Map of positions.
+  for (let at = listStart; at < out.length; at++) {
+    if (out[at].key !== key) continue;
+    if (!(kv.isTag && key === 'http_status_code')) out[at] = kv;
+    return;
+  }
+  out.push(kv);
 }
 
 /** What one ResourceSpans contributes to each of its spans, worked out once (§4.9, §5.7, §5.10). */
 interface ResourceContext {
-  service: string;
+  serviceTag: TagKV;
+  baseServiceTag: TagKV;
+  /** `runtime-id` and `runtime_id`, when there is a runtime id. */
+  runtimeIdFields: KV[];
   runtimeId: string | undefined;
   /** The span whose `runtime_id` attribute supplied (and, with clean_message, lost) the runtime id. */
   runtimeIdSpan: Span | undefined;
@@ -125,19 +137,47 @@ function resourceContext(rs: ResourceSpans, ctx: ConvertContext): ResourceContex
   const selected: KV[] = [];
   const notSelected: KeyValue[] = [];
   selectAttributes(attrs, ctx, selected, notSelected);
-  return { service, runtimeId, runtimeIdSpan, selected, notSelected };
+  const runtimeIdFields = runtimeId === undefined ? [] : [strField('runtime-id', runtimeId), strField('runtime_id', runtimeId)];
+  return {
+    serviceTag: tag('service', service),
+    baseServiceTag: tag('base_service', service),
+    runtimeIdFields,
+    runtimeId,
+    runtimeIdSpan,
+    selected,
+    notSelected,
+  };
 }
 
 /** §5.6: `entry` unless the parent is in this request; then `local` if the span is itself a parent, else `exit`. */
-function spanType(spanId: string, parentId: string, spanIds: ReadonlySet<string>, parentIds: ReadonlySet<string>): string {
-  if (parentId === '0' || parentId === '' || !spanIds.has(parentId)) return 'entry';
-  return parentIds.has(spanId) ? 'local' : 'exit';
+function spanTypeTag(spanId: string, parentId: string, spanIds: ReadonlySet<string>, parentIds: ReadonlySet<string>): TagKV {
+  if (parentId === '0' || parentId === '' || !spanIds.has(parentId)) return SPAN_TYPE_TAGS.entry;
+  return parentIds.has(spanId) ? SPAN_TYPE_TAGS.local : SPAN_TYPE_TAGS.exit;
 }
 
-function statusTag(span: Span): string {
-  if (span.status === undefined) return 'info'; // Q39: absent status message
+function statusTag(span: Span): TagKV {
+  if (span.status === undefined) return STATUS_TAGS.info; // Q39: absent status message
   const code = span.status.code;
-  return code === 0 || code === 1 ? 'ok' : code === 2 ? 'error' : 'info';
+  return code === 0 || code === 1 ? STATUS_TAGS.ok : code === 2 ? STATUS_TAGS.error : STATUS_TAGS.info;
+}
+
+/** The tags every span of a request gets from the input and DataKit, built once per request. */
+interface RequestTags {
+  fingerprint: TagKV;
+  remoteIp: TagKV;
+  /** `[inputs.opentelemetry.tags]`, set over the base keys. */
+  input: TagKV[];
+  /** `host`, then `[global_host_tags]`, added last. */
+  host: TagKV[];
+}
+
+function requestTags(ctx: ConvertContext): RequestTags {
+  return {
+    fingerprint: tag('dk_fingerprint', `${ctx.hostname}_${ctx.datakitVersion}`),
+    remoteIp: tag('remote_ip', ctx.remoteIp),
+    input: Object.entries(ctx.input.tags).map(([k, v]) => tag(k, v)),
+    host: [tag('host', ctx.hostname), ...Object.entries(ctx.globalHostTags).map(([k, v]) => tag(k, v))],
+  };
 }
 
 interface SpanIds {
@@ -167,6 +207,7 @@ export function convertTraces(req: TracesRequest, ctx: ConvertContext, filters?:
     }
   }
 
+  const tags = requestTags(ctx);
   const points: Point[] = [];
   for (const rs of req.resourceSpans) {
     const rc = resourceContext(rs, ctx);
@@ -177,7 +218,8 @@ export function convertTraces(req: TracesRequest, ctx: ConvertContext, filters?:
       if (ss.scope) selectAttributes(ss.scope.attributes, ctx, scopeSelected, scopeNotSelected);
       for (const span of ss.spans) {
         const spanIdsOf = ids.get(span)!;
-        const point = spanPoint(span, spanIdsOf, spanType(spanIdsOf.spanId, spanIdsOf.parentId, spanIds, parentIds), rc, scopeSelected, scopeNotSelected, ctx);
+        const type = spanTypeTag(spanIdsOf.spanId, spanIdsOf.parentId, spanIds, parentIds);
+        const point = spanPoint(span, spanIdsOf, type, tags, rc, scopeSelected, scopeNotSelected, ctx);
         if (point !== null) group.push(point);
       }
     }
@@ -190,7 +232,8 @@ export function convertTraces(req: TracesRequest, ctx: ConvertContext, filters?:
 function spanPoint(
   span: Span,
   idsOf: SpanIds,
-  type: string,
+  type: TagKV,
+  tags: RequestTags,
   rc: ResourceContext,
   scopeSelected: readonly KV[],
   scopeNotSelected: readonly KeyValue[],
@@ -208,12 +251,12 @@ function spanPoint(
     strField('resource', span.name),
     intField('start', micros(span.startTimeUnixNano)),
     intField('duration', micros(span.endTimeUnixNano - span.startTimeUnixNano)), // Q40: may be negative
-    tag('status', statusTag(span)),
-    tag('span_type', type),
-    tag('dk_fingerprint', `${ctx.hostname}_${ctx.datakitVersion}`),
-    tag('source', 'opentelemetry'),
-    tag('service', rc.service),
-    tag('remote_ip', ctx.remoteIp),
+    statusTag(span),
+    type,
+    tags.fingerprint,
+    SOURCE_TAG,
+    rc.serviceTag,
+    tags.remoteIp,
   ];
 
   // 2. service split (§5.7)
@@ -221,18 +264,17 @@ function spanPoint(
     const split = attrs.find((a) => SPLIT_KEYS.has(a.key) && stringValue(a.value));
     if (split !== undefined) {
       setKV(kvs, tag('service', stringValue(split.value)!));
-      addKV(kvs, tag('base_service', rc.service));
+      addKV(kvs, rc.baseServiceTag);
       if (clean) attrs = attrs.filter((a) => a !== split);
     }
   }
 
   // 3. [tags] override anything so far
-  for (const [k, v] of Object.entries(input.tags)) setKV(kvs, tag(k, v));
+  for (const t of tags.input) setKV(kvs, t);
 
   // 4. runtime id (§5.10)
   if (rc.runtimeId !== undefined) {
-    setKV(kvs, strField('runtime-id', rc.runtimeId));
-    setKV(kvs, strField('runtime_id', rc.runtimeId));
+    for (const f of rc.runtimeIdFields) setKV(kvs, f);
     if (clean && span === rc.runtimeIdSpan) {
       const consumed = findAttr(attrs, 'runtime_id');
       attrs = attrs.filter((a) => a !== consumed);
@@ -251,13 +293,12 @@ function spanPoint(
   const consumedEvent = clean ? exceptionAt : -1;
 
   // 6. span kind
-  if (span.kind >= 0 && span.kind < SPAN_KIND_TAGS.length) addKV(kvs, tag('span_kind', SPAN_KIND_TAGS[span.kind]));
+  if (span.kind >= 0 && span.kind < SPAN_KIND_TAGS.length) addKV(kvs, SPAN_KIND_TAGS[span.kind]);
 
   // 7. selected attributes: resource, scope, span (+ synthetic trace_id), events — appended (§4.6)
   const notSelected: KeyValue[] = [...rc.notSelected, ...scopeNotSelected];
   kvs.push(...rc.selected, ...scopeSelected);
-  const spanAttrs = [...attrs, { key: 'trace_id', value: { kind: 'string', value: idsOf.traceId } as const }];
-  selectAttributes(spanAttrs, ctx, kvs, notSelected);
+  selectAttributes(attrs, ctx, kvs, notSelected, { key: 'trace_id', value: { kind: 'string', value: idsOf.traceId } });
   span.events.forEach((e, i) => {
     if (i !== consumedEvent) selectAttributes(e.attributes, ctx, kvs, notSelected);
   });
@@ -276,8 +317,7 @@ function spanPoint(
   }
 
   // 10. DataKit host tags
-  addKV(kvs, tag('host', ctx.hostname));
-  for (const [k, v] of Object.entries(ctx.globalHostTags)) addKV(kvs, tag(k, v));
+  for (const t of tags.host) addKV(kvs, t);
 
   // 11. point checker
   return checkPoint({ measurement: MEASUREMENT, kvs, time: span.startTimeUnixNano }, 'tracing', { strictDatakit: input.strictDatakit });
