@@ -16,7 +16,7 @@ import { encodePoints } from '../src/datakit/line-protocol.js';
 import { startGateway } from '../src/gateway.js';
 import { otlpProtoTypes } from '../src/otlp/proto.js';
 import type { Sink } from '../src/sinks/index.js';
-import { FIXTURE_HOST, FIXTURE_VERSION, fixtureToml } from './helpers/gateway.js';
+import { EXAMPLE_TRACE_LINE, fixtureToml } from './helpers/gateway.js';
 import { request } from './helpers/http.js';
 import { tracesRequest } from './helpers/otlp-build.js';
 
@@ -104,14 +104,6 @@ class RawConnection {
 const restOfPost = (contentType: string, body: Buffer) =>
   `Host: gw\r\nContent-Type: ${contentType}\r\nContent-Length: ${body.length}\r\n\r\n`;
 
-const EXAMPLE_TRACE_LINE =
-  `opentelemetry,dk_fingerprint=${FIXTURE_HOST}_${FIXTURE_VERSION},host=${FIXTURE_HOST},remote_ip=127.0.0.1,service=my.service,source=opentelemetry,` +
-  'source_type=custom,span_kind=server,span_type=entry,status=info duration=1000000i,' +
-  'message="{\\"attributes\\":[{\\"key\\":\\"my.scope.attribute\\",\\"value\\":{\\"stringValue\\":\\"some scope attribute\\"}},' +
-  '{\\"key\\":\\"my.span.attr\\",\\"value\\":{\\"stringValue\\":\\"some value\\"}},' +
-  '{\\"key\\":\\"trace_id\\",\\"value\\":{\\"stringValue\\":\\"5b8efff798038103d269b633813fc60c\\"}}]}",' +
-  'parent_id="eee19b7ec3c1b173",resource="I\'m a server span",span_id="eee19b7ec3c1b174",start=1544712660000000i,' +
-  'trace_id="5b8efff798038103d269b633813fc60c" 1544712660000000000';
 
 async function startWith(sink: HeldSink) {
   // The example trace is from 2018: without this, DataKit's timestamp correction would move it to "now".

@@ -14,7 +14,7 @@ import { intField, strField, tag } from '../src/datakit/point.js';
 import { startGateway } from '../src/gateway.js';
 import { otlpProtoTypes } from '../src/otlp/proto.js';
 import { createSinks, fanOut, FileSink, StdoutSink, type Sink, type SinkContext } from '../src/sinks/index.js';
-import { FIXTURE_HOST, FIXTURE_VERSION, fixtureToml } from './helpers/gateway.js';
+import { EXAMPLE_TRACE_LINE, fixtureToml } from './helpers/gateway.js';
 import { request } from './helpers/http.js';
 import { tracesRequest } from './helpers/otlp-build.js';
 
@@ -154,15 +154,6 @@ t.test('createSinks: builds the configured sinks; a path that cannot be opened f
   });
 });
 
-// The OTLP spec's example trace (test/fixtures/otlp-examples), as DataKit 1.84 stores it.
-const EXAMPLE_TRACE_LINE =
-  `opentelemetry,dk_fingerprint=${FIXTURE_HOST}_${FIXTURE_VERSION},host=${FIXTURE_HOST},remote_ip=127.0.0.1,service=my.service,source=opentelemetry,` +
-  'source_type=custom,span_kind=server,span_type=entry,status=info duration=1000000i,' +
-  'message="{\\"attributes\\":[{\\"key\\":\\"my.scope.attribute\\",\\"value\\":{\\"stringValue\\":\\"some scope attribute\\"}},' +
-  '{\\"key\\":\\"my.span.attr\\",\\"value\\":{\\"stringValue\\":\\"some value\\"}},' +
-  '{\\"key\\":\\"trace_id\\",\\"value\\":{\\"stringValue\\":\\"5b8efff798038103d269b633813fc60c\\"}}]}",' +
-  'parent_id="eee19b7ec3c1b173",resource="I\'m a server span",span_id="eee19b7ec3c1b174",start=1544712660000000i,' +
-  'trace_id="5b8efff798038103d269b633813fc60c" 1544712660000000000';
 const exampleTrace = () => readFile(new URL('./fixtures/otlp-examples/trace.json', import.meta.url));
 const postJson = (url: string, body: Buffer) => request(`${url}/otel/v1/traces`, { headers: { 'content-type': 'application/json' }, body });
 /** The example is from 2018: DataKit's timestamp correction would move it to "now". */

@@ -36,3 +36,13 @@ export async function startTestGateway(toml = fixtureToml(), now?: () => bigint)
   const gw = await startGateway({ config, sinks: [sink], listen: { host: '127.0.0.1', port: 0 }, now });
   return { ...gw, sink };
 }
+
+/** The OTLP spec's example trace (test/fixtures/otlp-examples/trace.json) as DataKit 1.84 stores it, from 127.0.0.1. */
+export const EXAMPLE_TRACE_LINE =
+  `opentelemetry,dk_fingerprint=${FIXTURE_HOST}_${FIXTURE_VERSION},host=${FIXTURE_HOST},remote_ip=127.0.0.1,service=my.service,source=opentelemetry,` +
+  'source_type=custom,span_kind=server,span_type=entry,status=info duration=1000000i,' +
+  'message="{\\"attributes\\":[{\\"key\\":\\"my.scope.attribute\\",\\"value\\":{\\"stringValue\\":\\"some scope attribute\\"}},' +
+  '{\\"key\\":\\"my.span.attr\\",\\"value\\":{\\"stringValue\\":\\"some value\\"}},' +
+  '{\\"key\\":\\"trace_id\\",\\"value\\":{\\"stringValue\\":\\"5b8efff798038103d269b633813fc60c\\"}}]}",' +
+  'parent_id="eee19b7ec3c1b173",resource="I\'m a server span",span_id="eee19b7ec3c1b174",start=1544712660000000i,' +
+  'trace_id="5b8efff798038103d269b633813fc60c" 1544712660000000000';
