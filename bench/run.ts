@@ -25,6 +25,7 @@ import { otlpProtoTypes } from '../src/otlp/proto.js';
 import { Pipeline } from '../src/pipeline.js';
 import { FileSink } from '../src/sinks/file-sink.js';
 import { QueuedSink } from '../src/sinks/queue.js';
+import { runJsonChild } from './child-json.js';
 import { CountingSink } from './counting-sink.js';
 import { tracePayloads, type Payload } from './payloads.js';
 import { printSoak, soak } from './soak.js';
@@ -85,13 +86,7 @@ function inProcess(payloads: Payload[]) {
 }
 
 function runLoad(url: string, p: Payload, bodyFile: string): Promise<{ requests: number; elapsedMs: number; statuses: Record<string, number>; p50Ms: number; p99Ms: number }> {
-  return new Promise((resolve, reject) => {
-    const child = spawn(process.execPath, ['--import', 'tsx', join(here, 'load.ts'), url, bodyFile, p.contentType, p.contentEncoding ?? '-', String(CONNECTIONS), String(SECONDS * 1000)], { stdio: ['ignore', 'pipe', 'inherit'] });
-    let out = '';
-    child.stdout.on('data', (d) => (out += d));
-    child.on('error', reject);
-    child.on('exit', (code) => (code === 0 ? resolve(JSON.parse(out)) : reject(new Error(`load generator exited with ${code}`))));
-  });
+  return runJsonChild('load.ts', [url, bodyFile, p.contentType, p.contentEncoding ?? '-', String(CONNECTIONS), String(SECONDS * 1000)]);
 }
 
 async function overHttp(payloads: Payload[]) {

@@ -3,11 +3,9 @@
  * time, from a separate process. Reports whether every good item was delivered, the hostile requests refused by
  * reason (from the gateway's own /metrics), 5xx answers (must be none), good-request latency and peak RSS.
  */
-import { spawn } from 'node:child_process';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { fileURLToPath } from 'node:url';
 import { gunzipSync } from 'node:zlib';
 import type { GatewayConfig } from '../src/config/types.js';
 import type { Category } from '../src/datakit/point.js';
@@ -15,11 +13,11 @@ import { startGateway } from '../src/gateway.js';
 import { decodeRequest } from '../src/otlp/decode.js';
 import { Pipeline } from '../src/pipeline.js';
 import { FileSink } from '../src/sinks/file-sink.js';
+import { runJsonChild } from './child-json.js';
 import { CountingSink } from './counting-sink.js';
 import type { Payload } from './payloads.js';
 import { soakKinds, writeManifest, type SoakKindResult, type SoakLoadResult } from './soak-traffic.js';
 
-const here = fileURLToPath(new URL('.', import.meta.url));
 const RSS_SAMPLE_MS = 50;
 const MB = 1e6;
 
@@ -48,13 +46,7 @@ export interface SoakResult {
 }
 
 function runSoakLoad(url: string, manifestFile: string, connections: number, durationMs: number): Promise<SoakLoadResult> {
-  return new Promise((resolve, reject) => {
-    const child = spawn(process.execPath, ['--import', 'tsx', join(here, 'soak-load.ts'), url, manifestFile, String(connections), String(durationMs)], { stdio: ['ignore', 'pipe', 'inherit'] });
-    let out = '';
-    child.stdout.on('data', (d) => (out += d));
-    child.on('error', reject);
-    child.on('exit', (code) => (code === 0 ? resolve(JSON.parse(out)) : reject(new Error(`soak load generator exited with ${code}`))));
-  });
+  return runJsonChild('soak-load.ts', [url, manifestFile, String(connections), String(durationMs)]);
 }
 
 /** Points one good request makes, by the same conversion the gateway runs. */

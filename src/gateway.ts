@@ -5,7 +5,7 @@ import { dirname } from 'node:path';
 import Fastify, { LogController, type FastifyBaseLogger, type FastifyHttpOptions, type FastifyInstance } from 'fastify';
 import type { Logger } from 'pino';
 import type { GatewayConfig } from './config/types.js';
-import { GatewayMetrics, MeteredPipeline } from './metrics.js';
+import { GatewayMetrics } from './metrics.js';
 import { registerOpsRoutes } from './ops-routes.js';
 import { otlpReceiver, type ReceiverOptions } from './otlp/receiver.js';
 import { Pipeline } from './pipeline.js';
@@ -132,24 +132,27 @@ export async function startGateway(opts: GatewayOptions): Promise<RunningGateway
   const log = opts.logger || undefined;
   // Injected sinks serve every configuration (`[[sinks.sink]]` is ignored); configured ones are rebuilt on reload
   // when their table changes.
-  let keyed: KeyedSink[] = opts.sinks ? [] : await buildSinks([], config.sinks, sinkContext(config, log));
-  let sinks: readonly Sink[] = opts.sinks ?? keyed.map((k) => k.sink);
+  const configuredSinks = async (running: KeyedSink[], cfg: GatewayConfig): Promise<KeyedSink[]> =>
+    opts.sinks ? running : buildSinks(running, cfg.sinks, sinkContext(cfg, log));
+  const sinksOf = (k: readonly KeyedSink[]): readonly Sink[] => opts.sinks ?? k.map((s) => s.sink);
+  let keyed = await configuredSinks([], config);
+  let sinks = sinksOf(keyed);
   // Self-metrics (issue 7, checklist 42): off with `[gateway] metrics = false`, and then nothing is counted.
-  const metrics = config.metrics ? new GatewayMetrics(sinks) : null;
-  const pipelineFor = (cfg: GatewayConfig, to: readonly Sink[]): Pipeline => {
-    const pipelineOptions = { config: cfg, sinks: to, now: opts.now };
-    return metrics ? new MeteredPipeline(pipelineOptions, metrics) : new Pipeline(pipelineOptions);
+  const metrics = config.metrics ? new GatewayMetrics(sinks) : undefined;
+  /** The receiver's options for a configuration, with a pipeline to these sinks. */
+  const receiverOptions = (cfg: GatewayConfig, to: readonly Sink[]): ReceiverOptions => {
+    const pipeline = new Pipeline({ config: cfg, sinks: to, now: opts.now, observer: metrics });
+    return {
+      inputs: cfg.inputs,
+      limits: cfg.limits,
+      access: cfg.access,
+      datakitVersion: cfg.datakitVersion,
+      hostname: cfg.hostname,
+      handle: pipeline.handle,
+      admit: pipeline.admit,
+      observer: metrics,
+    };
   };
-  const receiverOptions = (cfg: GatewayConfig, pipeline: Pipeline): ReceiverOptions => ({
-    inputs: cfg.inputs,
-    limits: cfg.limits,
-    access: cfg.access,
-    datakitVersion: cfg.datakitVersion,
-    hostname: cfg.hostname,
-    handle: pipeline.handle,
-    admit: pipeline.admit,
-    observer: metrics ?? undefined,
-  });
 
   const timeouts = { ...defaultServerTimeouts(config.limits.maxRequestBytes), ...opts.timeouts };
   // The HTTP/2 instance is typed as the default one: the receiver only uses what Http2ServerRequest shares with
@@ -167,7 +170,7 @@ export async function startGateway(opts: GatewayOptions): Promise<RunningGateway
     applyHttp1OverTlsTimeouts(app.server, timeouts);
     applyHttp2RequestDeadline(app.server as unknown as Http2SecureServer, timeouts.requestMs);
   }
-  await otlpReceiver(app, receiverOptions(config, pipelineFor(config, sinks)));
+  await otlpReceiver(app, receiverOptions(config, sinks));
   // /health, /ready, /metrics: outside the OTLP routes' auth (issue 7).
   registerOpsRoutes(app, { metrics, sinks: () => sinks });
 
@@ -199,18 +202,18 @@ export async function startGateway(opts: GatewayOptions): Promise<RunningGateway
     if (closing) return { applied: false, reason: 'the gateway is shutting down' };
     const fixed = restartOnlyChange(config, next, opts.listen !== undefined);
     if (fixed) return { applied: false, reason: fixed };
-    let nextKeyed = keyed;
+    let nextKeyed: KeyedSink[];
     try {
-      if (!opts.sinks) nextKeyed = await buildSinks(keyed, next.sinks, sinkContext(next, log));
+      nextKeyed = await configuredSinks(keyed, next);
     } catch (err) {
       return { applied: false, reason: `cannot build the sinks: ${redactTokens((err as Error).message)}` };
     }
-    const nextSinks = opts.sinks ?? nextKeyed.map((k) => k.sink);
+    const nextSinks = sinksOf(nextKeyed);
     const dropped = sinks.filter((s) => !nextSinks.includes(s));
     const built = nextSinks.filter((s) => !sinks.includes(s));
     let unused: Promise<void>;
     try {
-      unused = app.otlpReceiver.update(receiverOptions(next, pipelineFor(next, nextSinks)));
+      unused = app.otlpReceiver.update(receiverOptions(next, nextSinks));
     } catch (err) {
       await closeSinks(built).catch(() => {});
       return { applied: false, reason: (err as Error).message };

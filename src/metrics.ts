@@ -1,9 +1,7 @@
 import { collectDefaultMetrics, Counter, Gauge, Histogram, Registry } from 'prom-client';
-import type { OtelInputConfig } from './config/types.js';
-import type { Point } from './datakit/point.js';
-import { countItems, type LogsRequest, type MetricsRequest, type Signal, type TracesRequest } from './otlp/model.js';
+import type { Signal } from './otlp/model.js';
 import type { AnsweredRequest, ReceiverObserver } from './otlp/observer.js';
-import { CATEGORY_OF_SIGNAL, Pipeline, type PipelineOptions } from './pipeline.js';
+import { CATEGORY_OF_SIGNAL, type ConversionObserver } from './pipeline.js';
 import { MemorySink, QueuedSink, type Sink } from './sinks/index.js';
 
 /**
@@ -56,7 +54,7 @@ function mirror<S extends Sink>(
   });
 }
 
-export class GatewayMetrics implements ReceiverObserver {
+export class GatewayMetrics implements ReceiverObserver, ConversionObserver {
   readonly registry = new Registry();
   private readonly requests: Counter<'signal' | 'encoding' | 'outcome'>;
   private readonly items: Counter<'signal' | 'encoding' | 'outcome'>;
@@ -192,21 +190,5 @@ export class GatewayMetrics implements ReceiverObserver {
     mirror(r, Gauge, 'otelgw_memory_sink_points', 'Points a memory sink holds.', memory, (s) => s.stats().points);
     mirror(r, Gauge, 'otelgw_memory_sink_bytes', 'Line-protocol bytes of the points a memory sink holds.', memory, (s) => s.stats().bytes);
     mirror(r, Counter, 'otelgw_memory_sink_evicted_points_total', 'Points a memory sink dropped to stay within max_points / max_bytes.', memory, (s) => s.stats().evicted);
-  }
-}
-
-/** The pipeline, telling `metrics` how many points its converters made of each request's items. */
-export class MeteredPipeline extends Pipeline {
-  constructor(
-    opts: PipelineOptions,
-    private readonly metrics: GatewayMetrics,
-  ) {
-    super(opts);
-  }
-
-  override convert(signal: Signal, data: TracesRequest | MetricsRequest | LogsRequest, input: OtelInputConfig, remoteIp: string): Point[] {
-    const points = super.convert(signal, data, input, remoteIp);
-    this.metrics.converted(signal, countItems(signal, data), points.length);
-    return points;
   }
 }

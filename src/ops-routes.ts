@@ -10,8 +10,8 @@ import { QueuedSink, type Sink } from './sinks/index.js';
  */
 
 export interface OpsRoutesOptions {
-  /** Null when `[gateway] metrics = false`: no `/metrics` route (404). */
-  metrics: GatewayMetrics | null;
+  /** Absent when `[gateway] metrics = false`: no `/metrics` route (404). */
+  metrics: GatewayMetrics | undefined;
   /** The sinks in use now (a reload swaps them). */
   sinks(): readonly Sink[];
 }

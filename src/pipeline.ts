@@ -1,5 +1,5 @@
 import type { GatewayConfig, OtelInputConfig } from './config/types.js';
-import type { ConvertContext, CustomerTagsMatcher } from './datakit/context.js';
+import type { ConvertContext } from './datakit/context.js';
 import { compileCustomerTags } from './datakit/customer-tags.js';
 import { postProcess, type IoOptions } from './datakit/io.js';
 import { convertLogs } from './datakit/logs.js';
@@ -16,8 +16,14 @@ export const CATEGORY_OF_SIGNAL: Readonly<Record<Signal, Category>> = { traces: 
 
 /** What each `[[inputs.opentelemetry]]` needs at request time, compiled once at startup. */
 interface CompiledInput {
-  customerTags: CustomerTagsMatcher;
+  /** The convert context but for the per-request `remoteIp`. */
+  context: Omit<ConvertContext, 'remoteIp'>;
   traceFilters: TraceFilters | undefined;
+}
+
+/** Told how many points each handled request's items became (the self-metrics, metrics.ts). */
+export interface ConversionObserver {
+  converted(signal: Signal, items: number, points: number): void;
 }
 
 export interface PipelineOptions {
@@ -25,6 +31,8 @@ export interface PipelineOptions {
   sinks: readonly Sink[];
   /** The clock for DataKit's timestamp correction; injectable so fixtures stay stable. */
   now?: () => bigint;
+  /** Told of each handled request's conversion (the receiver counted its items already). */
+  observer?: ConversionObserver;
 }
 
 /**
@@ -39,8 +47,12 @@ export class Pipeline {
 
   constructor(private readonly opts: PipelineOptions) {
     const { config } = opts;
+    const { hostname, datakitVersion, globalHostTags } = config;
     for (const input of config.inputs) {
-      this.compiled.set(input, { customerTags: compileCustomerTags(input), traceFilters: traceFiltersFor(input) });
+      this.compiled.set(input, {
+        context: { input, customerTags: compileCustomerTags(input), hostname, datakitVersion, globalHostTags },
+        traceFilters: traceFiltersFor(input),
+      });
     }
     this.io = {
       hostname: config.hostname,
@@ -69,15 +81,7 @@ export class Pipeline {
   convert(signal: Signal, data: TracesRequest | MetricsRequest | LogsRequest, input: OtelInputConfig, remoteIp: string): Point[] {
     const compiled = this.compiled.get(input);
     if (compiled === undefined) throw new Error('input is not part of this pipeline configuration');
-    const { config } = this.opts;
-    const ctx: ConvertContext = {
-      input,
-      customerTags: compiled.customerTags,
-      hostname: config.hostname,
-      datakitVersion: config.datakitVersion,
-      globalHostTags: config.globalHostTags,
-      remoteIp,
-    };
+    const ctx: ConvertContext = { ...compiled.context, remoteIp };
     let points: Point[];
     if (signal === 'traces') points = convertTraces(data as TracesRequest, ctx, compiled.traceFilters);
     else if (signal === 'metrics') points = convertMetrics(data as MetricsRequest, ctx);
@@ -91,6 +95,7 @@ export class Pipeline {
     const refusal = this.admit(req.signal);
     if (refusal) throw new RetryableError(`the gateway is overloaded: retry the ${req.signal} export later`, refusal.retryAfterSeconds);
     const points = this.convert(req.signal, req.data, req.input, req.remoteIp);
+    this.opts.observer?.converted(req.signal, req.items, points.length);
     try {
       await fanOut(this.opts.sinks, {
         category: CATEGORY_OF_SIGNAL[req.signal],

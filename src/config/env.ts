@@ -13,10 +13,10 @@ import {
   safeParseWithMessages,
   storageTable,
   stringList,
-  stringTable,
   threadsTable,
 } from './schema.js';
 import type { OtelInputConfig } from './types.js';
+import { stringTable } from './values.js';
 
 const INPUT_PREFIX = 'ENV_INPUT_OTEL_';
 

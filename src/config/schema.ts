@@ -6,6 +6,7 @@
 import { z } from 'zod';
 import { sinkTable, withDatawayUrls } from './sink-schema.js';
 import type { OtelInputConfig } from './types.js';
+import { positiveInt, stringTable } from './values.js';
 
 /** §1.2: an empty route string falls back to these. */
 const DEFAULT_ROUTES = {
@@ -72,11 +73,8 @@ const tlsTable = z
 // ---------------------------------------------------------------------------------------------------------------
 // Value types
 
-const POSITIVE_INT = 'expected an integer > 0';
-const positiveInt = () => z.number({ error: POSITIVE_INT }).int({ error: POSITIVE_INT }).gt(0, { error: POSITIVE_INT });
 const int = () => z.int({ error: 'expected an integer' });
 export const stringList = z.array(z.string());
-export const stringTable = z.record(z.string(), z.string());
 const NON_NEGATIVE = 'expected a number >= 0';
 const nonNegative = () => z.number({ error: NON_NEGATIVE }).gte(0, { error: NON_NEGATIVE });
 /** A CORS origin pattern: the prefix/suffix match in src/otlp/cors.ts supports one `*`. */

@@ -5,6 +5,7 @@
  */
 import { z } from 'zod';
 import type { DatawaySinkConfig, DeliveryConfig, SinkCategory, SinkConfig, SinkTarget } from './types.js';
+import { positiveInt, stringTable } from './values.js';
 
 const MiB = 1024 * 1024;
 
@@ -14,9 +15,7 @@ type CategoryLetter = keyof typeof CATEGORY_BY_LETTER;
 const ALL_LETTERS = Object.keys(CATEGORY_BY_LETTER) as [CategoryLetter, ...CategoryLetter[]];
 const TARGETS = ['stdout', 'file', 'dataway', 'otlp', 'memory', 'module'] as const satisfies readonly SinkTarget[];
 
-const POSITIVE_INT = 'expected an integer > 0';
 const NON_NEGATIVE_INT = 'expected an integer >= 0';
-const positiveInt = () => z.number({ error: POSITIVE_INT }).int({ error: POSITIVE_INT }).gt(0, { error: POSITIVE_INT });
 const nonNegativeInt = () => z.number({ error: NON_NEGATIVE_INT }).int({ error: NON_NEGATIVE_INT }).gte(0, { error: NON_NEGATIVE_INT });
 const HTTP_URL = 'expected an http:// or https:// URL';
 
@@ -56,7 +55,7 @@ const SHAPES = {
   },
   // `url` defaults to `[dataway] urls[0]`, filled in by `withDatawayUrls` (it needs the other table).
   dataway: { url: httpUrl.optional(), gzip, ...deliveryShape },
-  otlp: { url: httpUrl.optional(), headers: z.record(z.string(), z.string()).default(() => ({})), gzip, ...deliveryShape },
+  otlp: { url: httpUrl.optional(), headers: stringTable.default(() => ({})), gzip, ...deliveryShape },
   memory: { max_points: positiveInt().default(100_000), max_bytes: positiveInt().default(256 * MiB) },
   module: { path: z.string().min(1).optional(), options: z.record(z.string(), z.unknown()).default(() => ({})) },
 } satisfies Record<SinkTarget, z.ZodRawShape>;

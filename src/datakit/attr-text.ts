@@ -1,5 +1,5 @@
 import type { AnyValue, KeyValue } from '../otlp/model.js';
-import { formatFixed, formatFloatG, truncateUtf8 } from './format.js';
+import { bufferOf, dotsToUnderscores, formatFixed, formatFloatG, truncateUtf8 } from './format.js';
 import type { KV } from './point.js';
 
 /**
@@ -36,9 +36,22 @@ export function attrText(value: AnyValue | undefined, strictDatakit: boolean): s
     case 'string':
       return truncateUtf8(value.value, MAX_STRING_BYTES);
     case 'bytes':
-      return strictDatakit ? '' : Buffer.from(value.value.buffer, value.value.byteOffset, value.value.byteLength).toString('base64');
+      return strictDatakit ? '' : bufferOf(value.value).toString('base64');
     case 'double':
       return formatFixed(value.value, 3); // Go %.3f (Q21)
+    case 'empty':
+      return undefined;
+    default:
+      return commonValueText(value);
+  }
+}
+
+/** The value kinds attributes (§6.3) and log bodies (§7.4) write alike. */
+type CommonTextValue = Extract<AnyValue, { kind: 'int' | 'bool' | 'array' | 'kvlist' }>;
+
+/** Integers in decimal, booleans as `true`/`false`, arrays and kvlists in Go's protobuf text form. */
+export function commonValueText(value: CommonTextValue): string {
+  switch (value.kind) {
     case 'int':
       return value.value.toString();
     case 'bool':
@@ -47,8 +60,6 @@ export function attrText(value: AnyValue | undefined, strictDatakit: boolean): s
       return arrayText(value.values);
     case 'kvlist':
       return kvListText(value.values);
-    case 'empty':
-      return undefined;
   }
 }
 
@@ -63,7 +74,7 @@ export function attributeMap(attrs: readonly KeyValue[], strictDatakit: boolean)
     if (REMOVED_KEYS.has(a.key)) continue;
     const text = attrText(a.value, strictDatakit);
     if (text === undefined) continue;
-    map.set(a.key.indexOf('.') === -1 ? a.key : a.key.replaceAll('.', '_'), text);
+    map.set(dotsToUnderscores(a.key), text);
   }
   return map;
 }
@@ -196,7 +207,7 @@ function quoteString(s: string): string {
  * is written as `\xNN` (protobuf-go decodes rune by rune and escapes RuneError bytes).
  */
 function quoteBytes(bytes: Uint8Array): string {
-  const buf = Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength);
+  const buf = bufferOf(bytes);
   let out = '"';
   for (let i = 0; i < buf.length; ) {
     const n = utf8SequenceLength(buf, i);

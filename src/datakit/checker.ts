@@ -1,5 +1,5 @@
-import { truncateUtf8 } from './format.js';
-import type { Category, FieldKV, KV, Point, TagKV } from './point.js';
+import { dotsToUnderscores, truncateUtf8 } from './format.js';
+import { getKV, type Category, type FieldKV, type KV, type Point, type TagKV } from './point.js';
 
 /**
  * DataKit's point checker (datakit reference §8), as GuanceCloud/cliutils `point/check.go` runs it when a point is
@@ -66,7 +66,7 @@ export function checkPoint(point: Point, category: Category, opts: CheckOptions)
   point.measurement = checkMeasurement(point.measurement);
   let kvs = trimCounts(point.kvs);
   kvs = keysAreClean(kvs, rules) ? checkValues(kvs, rules) : checkKeysAndValues(kvs, rules, opts.strictDatakit);
-  if (rules.requireStatus && !kvs.some((kv) => kv.key === 'status')) kvs.push(STATUS_INFO);
+  if (rules.requireStatus && getKV(kvs, 'status') === undefined) kvs.push(STATUS_INFO);
   if (!hasValidFields(kvs)) return null;
   point.kvs = kvs;
   return point;
@@ -157,10 +157,6 @@ function adjustText(s: string): string {
   return s.indexOf('\n') === -1 ? s : s.replaceAll('\n', ' ');
 }
 
-function replaceDots(key: string): string {
-  return key.indexOf('.') === -1 ? key : key.replaceAll('.', '_');
-}
-
 /**
  * What the other keys of the point look like while key i is being checked. check.go compacts the key list in place
  * while it walks it and looks keys up in that half-compacted list; `strictDatakit` reproduces that exactly, the
@@ -230,9 +226,9 @@ function checkKey(kv: KV, i: number, keys: string[], view: KeyView, rules: Categ
   if (!rename(truncateUtf8(keys[i], MAX_KEY_BYTES))) return null;
   if (kv.isTag) {
     if (!rename(adjustText(keys[i]))) return null;
-    if (!rules.dotsInKeys && !rename(replaceDots(keys[i]))) return null;
+    if (!rules.dotsInKeys && !rename(dotsToUnderscores(keys[i]))) return null;
   } else {
-    if (!rules.dotsInKeys && !rename(replaceDots(keys[i]))) return null;
+    if (!rules.dotsInKeys && !rename(dotsToUnderscores(keys[i]))) return null;
     if (!rename(adjustText(keys[i]))) return null;
   }
   const key = keys[i];

@@ -1,12 +1,13 @@
 import { compileRe2, CUSTOMER_TAG_REGEX_PREFIX as REGEX_PREFIX } from '../config/regex.js';
 import type { OtelInputConfig } from '../config/types.js';
 import type { CustomerTagsMatcher } from './context.js';
+import { dotsToUnderscores } from './format.js';
 
 /**
  * DataKit 1.84's built-in attribute key map (datakit reference §4.3, all 44 entries). Always active for spans.
  * Two outputs keep a dot (`messaging_message.id`, `messaging_destination.name`); the Tracing checker turns it into `_` (Q30).
  */
-export const BUILTIN_KEY_MAP: ReadonlyMap<string, string> = new Map([
+const BUILTIN_KEY_MAP: ReadonlyMap<string, string> = new Map([
   ['db.system', 'db_system'],
   ['db.operation', 'db_operation'],
   ['db.name', 'db_name'],
@@ -55,8 +56,6 @@ export const BUILTIN_KEY_MAP: ReadonlyMap<string, string> = new Map([
 
 /** Keys repeat across spans and requests; resolving each distinct key once keeps regexes off the hot path. */
 const CACHE_LIMIT = 10_000;
-
-const dotsToUnderscores = (key: string): string => (key.includes('.') ? key.replaceAll('.', '_') : key);
 
 /**
  * Compiles one input's `customer_tags` / `customer_tags_all` into a resolver (datakit reference §4.2–4.5):

@@ -1,7 +1,8 @@
 /**
  * Go's number-to-text conversions that DataKit's output depends on, reproduced exactly in JS, plus the byte-length
- * cut DataKit applies to strings. JS's own `String(n)`, `toFixed` and `toExponential` give the right digits in most
- * cases; these functions patch the places where Go differs (exponent notation, halfway rounding, -0, ±Inf, NaN).
+ * cut DataKit applies to strings and the small text helpers the converters share. JS's own `String(n)`, `toFixed`
+ * and `toExponential` give the right digits in most cases; these functions patch the places where Go differs
+ * (exponent notation, halfway rounding, -0, ±Inf, NaN).
  */
 
 /** The shortest round-trip digits of a finite non-zero |n|, and the decimal exponent of the first digit. */
@@ -120,4 +121,14 @@ export function truncateUtf8(s: string, maxBytes: number): string {
   let end = maxBytes;
   while (end > 0 && (bytes[end] & 0xc0) === 0x80) end--; // step back off continuation bytes
   return bytes.toString('utf8', 0, end);
+}
+
+/** DataKit's key rename `.` → `_` (attribute maps §6.2, customer_tags §4.2, the checker's key rules §8). */
+export function dotsToUnderscores(key: string): string {
+  return key.indexOf('.') === -1 ? key : key.replaceAll('.', '_');
+}
+
+/** A Buffer over the same memory as `bytes` (no copy), for Node's utf8/base64 text conversions. */
+export function bufferOf(bytes: Uint8Array): Buffer {
+  return Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength);
 }

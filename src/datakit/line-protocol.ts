@@ -123,8 +123,8 @@ export function sortedKeys(point: Point): SortedKeys | null {
   return { tags, fields };
 }
 
-/** The line, or null when the Go encoder would reject the point. */
-function encodeLine(point: Point): string | null {
+/** The line, or null when the Go encoder would reject the point (no fields, a NaN/Inf float): it is left out (§9.1). */
+export function encodeLine(point: Point): string | null {
   const keys = sortedKeys(point);
   if (keys === null) return null;
   const { tags, fields } = keys;

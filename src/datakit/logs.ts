@@ -1,8 +1,8 @@
 import type { AnyValue, KeyValue, LogRecord, LogsRequest } from '../otlp/model.js';
-import { arrayText, attributeMap, kvListText, mergeFirstWins, sharedKVs, withOwnKVs, type SharedKVs } from './attr-text.js';
+import { attributeMap, commonValueText, mergeFirstWins, sharedKVs, withOwnKVs, type SharedKVs } from './attr-text.js';
 import { checkPoint, type CheckOptions } from './checker.js';
 import type { ConvertContext } from './context.js';
-import { formatFixed } from './format.js';
+import { bufferOf, formatFixed } from './format.js';
 import { convertId } from './ids.js';
 import { addKV, strField, tag, type KV, type Point, type TagKV } from './point.js';
 
@@ -135,19 +135,13 @@ function bodyText(body: AnyValue | undefined): string {
     case 'bytes':
       // Go keeps the raw bytes and its []rune split turns invalid UTF-8 into U+FFFD; Node's decoder does the same
       // except that it may merge a truncated multi-byte sequence into one U+FFFD where Go writes one per byte.
-      return Buffer.from(body.value.buffer, body.value.byteOffset, body.value.byteLength).toString('utf8');
+      return bufferOf(body.value).toString('utf8');
     case 'double':
       return formatFixed(body.value, 6);
-    case 'int':
-      return body.value.toString();
-    case 'bool':
-      return body.value ? 'true' : 'false';
-    case 'array':
-      return arrayText(body.values);
-    case 'kvlist':
-      return kvListText(body.values);
     case 'empty':
       return '';
+    default:
+      return commonValueText(body);
   }
 }
 

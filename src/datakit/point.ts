@@ -13,9 +13,6 @@ import type { LogsRequest, MetricsRequest, Signal, TracesRequest } from '../otlp
 /** DataKit categories this gateway produces, named as in the dataway paths (`/v1/write/<category>`). */
 export type Category = 'tracing' | 'metric' | 'logging';
 
-/** DataKit's one-letter names, used by `categories` in `[[sinks.sink]]`. */
-export const CATEGORY_LETTERS: Readonly<Record<string, Category>> = { T: 'tracing', M: 'metric', L: 'logging' };
-
 export type FieldValue =
   | { readonly type: 'int'; readonly value: bigint }
   | { readonly type: 'uint'; readonly value: bigint }

@@ -1,4 +1,5 @@
 import type { AnyValue, KeyValue, Span, SpanEvent, SpanLink } from '../otlp/model.js';
+import { bufferOf } from './format.js';
 
 /**
  * Go protojson's compact rendering of OTLP messages, as DataKit writes them into a span's `message` field and into
@@ -35,7 +36,7 @@ const NEEDS_ESCAPE = /["\\\u0000-\u001f\ud800-\udfff]/;
 /** JSON.stringify(s), byte for byte; most attribute text needs no escaping, and quoting it is cheaper. */
 const jsonString = (s: string): string => (NEEDS_ESCAPE.test(s) ? JSON.stringify(s) : `"${s}"`);
 
-const base64 = (b: Uint8Array): string => Buffer.from(b.buffer, b.byteOffset, b.byteLength).toString('base64');
+const base64 = (b: Uint8Array): string => bufferOf(b).toString('base64');
 
 /**
  * Collects `"key":value` members, leaving out proto3 zero values as protojson does. Parts are joined rather than
@@ -68,7 +69,7 @@ class Members {
   }
 }
 
-export function anyValueJson(v: AnyValue): string {
+function anyValueJson(v: AnyValue): string {
   switch (v.kind) {
     case 'string':
       return `{"stringValue":${jsonString(v.value)}}`;
@@ -90,7 +91,7 @@ export function anyValueJson(v: AnyValue): string {
 }
 
 /** Written out by hand rather than with Members: it is the most frequent message (every attribute). */
-export function keyValueJson(kv: KeyValue): string {
+function keyValueJson(kv: KeyValue): string {
   const key = kv.key === '' ? '' : `"key":${jsonString(kv.key)}`;
   if (kv.value === undefined) return `{${key}}`;
   return `{${key}${key === '' ? '' : ','}"value":${anyValueJson(kv.value)}}`;

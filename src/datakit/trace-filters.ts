@@ -14,6 +14,8 @@ export interface TraceFilters {
 
 const RARE_RESOURCE_WINDOW_MS = 3_600_000;
 const UINT64_MAX = (1n << 64n) - 1n;
+/** Error penetration: a group with a span of these statuses is always kept. */
+const ERROR_STATUSES: ReadonlySet<string | undefined> = new Set(['error', 'critical']);
 
 const tagOf = (p: Point, key: string): string | undefined => {
   const kv = getKV(p.kvs, key);
@@ -74,7 +76,7 @@ export function traceFiltersFor(
   return {
     keep(group: Point[]): boolean {
       if (closeRules.length > 0 && closed(group)) return false;
-      if (group.some((p) => ['error', 'critical'].includes(tagOf(p, 'status') ?? ''))) return true;
+      if (group.some((p) => ERROR_STATUSES.has(tagOf(p, 'status')))) return true;
       if (rareResource(group)) return true;
       if (!sampler) return true;
       const first = group[0];

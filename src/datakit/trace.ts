@@ -1,6 +1,7 @@
 import type { AnyValue, KeyValue, ResourceSpans, Span, TracesRequest } from '../otlp/model.js';
 import { checkPoint } from './checker.js';
 import type { ConvertContext } from './context.js';
+import { bufferOf } from './format.js';
 import { convertId } from './ids.js';
 import {
   addKV,
@@ -53,7 +54,7 @@ function selectedKV(key: string, v: AnyValue): KV | null {
     case 'string':
       return strField(key, v.value);
     case 'bytes':
-      return strField(key, Buffer.from(v.value).toString('utf8'));
+      return strField(key, bufferOf(v.value).toString('utf8'));
     case 'double':
       return floatField(key, v.value);
     case 'int':

@@ -1,6 +1,7 @@
 import protobuf from 'protobufjs';
 import { anyValueTooDeep, DecodeError } from './decode-error.js';
 import {
+  EMPTY_BYTES,
   mapLogsRequest,
   mapMetricsRequest,
   mapTracesRequest,
@@ -287,7 +288,6 @@ class JsonWalker {
 
 // ----------------------------------------------------------------------------------------------- scalar readers
 
-const EMPTY_BYTES: Uint8Array = Buffer.alloc(0);
 const HEX = /^[0-9a-fA-F]+$/;
 const DECIMAL_INTEGER = /^-?\d+$/;
 const DECIMAL_NUMBER = /^-?(?:\d+\.?\d*|\.\d+)(?:[eE][+-]?\d+)?$/;

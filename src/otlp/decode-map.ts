@@ -44,13 +44,13 @@ import type {
 // ------------------------------------------------------------------------- the protobufjs message shapes read here
 
 /** A 64-bit integer: `Long` from protobufjs decode, `bigint` from the JSON decoder. */
-export type Int64 = Long | bigint;
+type Int64 = Long | bigint;
 
-export interface PbKeyValue {
+interface PbKeyValue {
   key: string;
   value: PbAnyValue | null;
 }
-export interface PbAnyValue {
+interface PbAnyValue {
   /** The oneof getter. */
   readonly value: string | undefined;
   stringValue: string;
@@ -209,7 +209,8 @@ export interface PbLogsRequest {
 
 // ------------------------------------------------------------------------------------------------- shared mapping
 
-const EMPTY_BYTES: Uint8Array = Buffer.alloc(0);
+/** The one empty byte string the model uses for every absent bytes field (both decoders). */
+export const EMPTY_BYTES: Uint8Array = Buffer.alloc(0);
 const EMPTY_ANY_VALUE: AnyValue = Object.freeze({ kind: 'empty' });
 const TWO_POW_32 = 1n << 32n;
 

@@ -1,11 +1,11 @@
 import { decodeLogsJson, decodeMetricsJson, decodeTracesJson, type JsonDecodeOptions } from './decode-json.js';
 import { decodeLogsProtobuf, decodeMetricsProtobuf, decodeTracesProtobuf } from './decode-protobuf.js';
+import type { Encoding } from './media-type.js';
 import type { Signal, SignalRequest } from './model.js';
 
 export type { JsonDecodeOptions } from './decode-json.js';
+export type { Encoding } from './media-type.js';
 export { DecodeError } from './decode-error.js';
-
-export type Encoding = 'protobuf' | 'json';
 
 type Decoder<S extends Signal> = (body: Uint8Array, opts: JsonDecodeOptions) => SignalRequest[S];
 

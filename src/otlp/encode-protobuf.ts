@@ -10,15 +10,26 @@ import type {
   LogRecord,
   LogsRequest,
   Metric,
+  MetricData,
   MetricsRequest,
   NumberDataPoint,
   NumberValue,
   Resource,
+  ResourceLogs,
+  ResourceMetrics,
+  ResourceSpans,
+  ScopeLogs,
+  ScopeMetrics,
+  ScopeSpans,
   Signal,
   SignalRequest,
   Span,
+  SpanEvent,
+  SpanLink,
+  SpanStatus,
   SummaryDataPoint,
   TracesRequest,
+  ValueAtQuantile,
 } from './model.js';
 
 /**
@@ -102,6 +113,9 @@ function messages<T>(w: Writer, field: number, list: readonly T[], write: (w: Wr
   for (const item of list) message(w, field, item, write);
 }
 
+// Every writer below is a module-level function, never an inline closure: closures would be allocated again for each
+// span, data point and value written (this runs per request in the OTLP sink).
+
 // ------------------------------------------------------------------------------------------------ common
 
 function anyValue(w: Writer, v: AnyValue): void {
@@ -119,10 +133,10 @@ function anyValue(w: Writer, v: AnyValue): void {
       doubleAlways(w, 4, v.value);
       return;
     case 'array':
-      message(w, 5, v.values, (aw, values) => messages(aw, 1, values, anyValue));
+      message(w, 5, v.values, anyValues);
       return;
     case 'kvlist':
-      message(w, 6, v.values, (kw, values) => messages(kw, 1, values, keyValue));
+      message(w, 6, v.values, keyValues);
       return;
     case 'bytes':
       w.uint32(key(7, LEN)).bytes(v.value);
@@ -131,6 +145,10 @@ function anyValue(w: Writer, v: AnyValue): void {
       return;
   }
 }
+
+/** ArrayValue and KeyValueList: `values = 1`. */
+const anyValues = (w: Writer, values: readonly AnyValue[]): void => messages(w, 1, values, anyValue);
+const keyValues = (w: Writer, values: readonly KeyValue[]): void => messages(w, 1, values, keyValue);
 
 function keyValue(w: Writer, kv: KeyValue): void {
   str(w, 1, kv.key);
@@ -149,29 +167,21 @@ function scope(w: Writer, s: InstrumentationScope): void {
   uint32(w, 4, s.droppedAttributesCount);
 }
 
-/** `resource = 1`, the scope list at 2, `schema_url = 3`: the same frame for the three signals. */
-interface ResourceFrame<S> {
-  resource?: Resource;
-  schemaUrl: string;
-  scopes: readonly S[];
-}
-
-interface ScopeFrame<T> {
-  scope?: InstrumentationScope;
-  schemaUrl: string;
-  items: readonly T[];
-}
-
-function resourceFrame<S>(w: Writer, rf: ResourceFrame<S>, writeScope: (w: Writer, s: S) => void): void {
-  if (rf.resource !== undefined) message(w, 1, rf.resource, resource);
-  messages(w, 2, rf.scopes, writeScope);
-  str(w, 3, rf.schemaUrl);
-}
-
-function scopeFrame<T>(w: Writer, sf: ScopeFrame<T>, writeItem: (w: Writer, item: T) => void): void {
-  if (sf.scope !== undefined) message(w, 1, sf.scope, scope);
-  messages(w, 2, sf.items, writeItem);
-  str(w, 3, sf.schemaUrl);
+/**
+ * The body of every Resource* and Scope* message of the three signals: its resource or scope at 1 (`writeHead`
+ * writes it), its list at 2, `schema_url = 3`.
+ */
+function level<H, T>(
+  w: Writer,
+  head: H | undefined,
+  writeHead: (w: Writer, head: H) => void,
+  items: readonly T[],
+  writeItem: (w: Writer, item: T) => void,
+  schemaUrl: string,
+): void {
+  if (head !== undefined) message(w, 1, head, writeHead);
+  messages(w, 2, items, writeItem);
+  str(w, 3, schemaUrl);
 }
 
 // ------------------------------------------------------------------------------------------------ traces
@@ -187,38 +197,38 @@ function span(w: Writer, s: Span): void {
   fixed64(w, 8, s.endTimeUnixNano);
   messages(w, 9, s.attributes, keyValue);
   uint32(w, 10, s.droppedAttributesCount);
-  messages(w, 11, s.events, (ew, e) => {
-    fixed64(ew, 1, e.timeUnixNano);
-    str(ew, 2, e.name);
-    messages(ew, 3, e.attributes, keyValue);
-    uint32(ew, 4, e.droppedAttributesCount);
-  });
+  messages(w, 11, s.events, spanEvent);
   uint32(w, 12, s.droppedEventsCount);
-  messages(w, 13, s.links, (lw, l) => {
-    bytes(lw, 1, l.traceId);
-    bytes(lw, 2, l.spanId);
-    str(lw, 3, l.traceState);
-    messages(lw, 4, l.attributes, keyValue);
-    uint32(lw, 5, l.droppedAttributesCount);
-    fixed32(lw, 6, l.flags);
-  });
+  messages(w, 13, s.links, spanLink);
   uint32(w, 14, s.droppedLinksCount);
-  if (s.status !== undefined) {
-    message(w, 15, s.status, (sw, st) => {
-      str(sw, 2, st.message);
-      int32(sw, 3, st.code);
-    });
-  }
+  if (s.status !== undefined) message(w, 15, s.status, spanStatus);
   fixed32(w, 16, s.flags);
 }
 
-function traces(w: Writer, req: TracesRequest): void {
-  for (const rs of req.resourceSpans) {
-    message(w, 1, { resource: rs.resource, schemaUrl: rs.schemaUrl, scopes: rs.scopeSpans }, (rw, rf) =>
-      resourceFrame(rw, rf, (sw, ss) => scopeFrame(sw, { scope: ss.scope, schemaUrl: ss.schemaUrl, items: ss.spans }, span)),
-    );
-  }
+function spanEvent(w: Writer, e: SpanEvent): void {
+  fixed64(w, 1, e.timeUnixNano);
+  str(w, 2, e.name);
+  messages(w, 3, e.attributes, keyValue);
+  uint32(w, 4, e.droppedAttributesCount);
 }
+
+function spanLink(w: Writer, l: SpanLink): void {
+  bytes(w, 1, l.traceId);
+  bytes(w, 2, l.spanId);
+  str(w, 3, l.traceState);
+  messages(w, 4, l.attributes, keyValue);
+  uint32(w, 5, l.droppedAttributesCount);
+  fixed32(w, 6, l.flags);
+}
+
+function spanStatus(w: Writer, st: SpanStatus): void {
+  str(w, 2, st.message);
+  int32(w, 3, st.code);
+}
+
+const scopeSpans = (w: Writer, ss: ScopeSpans): void => level(w, ss.scope, scope, ss.spans, span, ss.schemaUrl);
+const resourceSpans = (w: Writer, rs: ResourceSpans): void => level(w, rs.resource, resource, rs.scopeSpans, scopeSpans, rs.schemaUrl);
+const traces = (w: Writer, req: TracesRequest): void => messages(w, 1, req.resourceSpans, resourceSpans);
 
 // ----------------------------------------------------------------------------------------------- metrics
 
@@ -262,12 +272,15 @@ function packed<T>(w: Writer, field: number, list: readonly T[], write: (w: Writ
   w.ldelim();
 }
 
+const packedDouble = (w: Writer, n: number): void => void w.double(n);
+const packedUint64 = (w: Writer, n: bigint): void => void w.uint64(long(n));
+
 function histogramDataPoint(w: Writer, p: HistogramDataPoint): void {
   pointTimes(w, p);
   fixed64(w, 4, p.count);
   optionalDouble(w, 5, p.sum);
   packed(w, 6, p.bucketCounts, fixed64Value);
-  packed(w, 7, p.explicitBounds, (pw, n) => pw.double(n));
+  packed(w, 7, p.explicitBounds, packedDouble);
   messages(w, 8, p.exemplars, exemplar);
   messages(w, 9, p.attributes, keyValue);
   uint32(w, 10, p.flags);
@@ -277,7 +290,7 @@ function histogramDataPoint(w: Writer, p: HistogramDataPoint): void {
 
 function buckets(w: Writer, b: ExponentialHistogramBuckets): void {
   sint32(w, 1, b.offset);
-  packed(w, 2, b.bucketCounts, (pw, n) => pw.uint64(long(n)));
+  packed(w, 2, b.bucketCounts, packedUint64);
 }
 
 function exponentialHistogramDataPoint(w: Writer, p: ExponentialHistogramDataPoint): void {
@@ -300,12 +313,14 @@ function summaryDataPoint(w: Writer, p: SummaryDataPoint): void {
   pointTimes(w, p);
   fixed64(w, 4, p.count);
   double(w, 5, p.sum);
-  messages(w, 6, p.quantileValues, (qw, q) => {
-    double(qw, 1, q.quantile);
-    double(qw, 2, q.value);
-  });
+  messages(w, 6, p.quantileValues, valueAtQuantile);
   messages(w, 7, p.attributes, keyValue);
   uint32(w, 8, p.flags);
+}
+
+function valueAtQuantile(w: Writer, q: ValueAtQuantile): void {
+  double(w, 1, q.quantile);
+  double(w, 2, q.value);
 }
 
 function metric(w: Writer, m: Metric): void {
@@ -313,35 +328,39 @@ function metric(w: Writer, m: Metric): void {
   str(w, 2, m.description);
   str(w, 3, m.unit);
   const d = m.data;
-  // Each data message: data_points = 1, aggregation_temporality = 2, is_monotonic = 3 (Sum only).
-  if (d?.type === 'gauge') message(w, 5, d, (dw, g) => messages(dw, 1, g.dataPoints, numberDataPoint));
-  else if (d?.type === 'sum') {
-    message(w, 7, d, (dw, s) => {
-      messages(dw, 1, s.dataPoints, numberDataPoint);
-      int32(dw, 2, s.aggregationTemporality);
-      if (s.isMonotonic) dw.uint32(key(3, VARINT)).bool(true);
-    });
-  } else if (d?.type === 'histogram') {
-    message(w, 9, d, (dw, h) => {
-      messages(dw, 1, h.dataPoints, histogramDataPoint);
-      int32(dw, 2, h.aggregationTemporality);
-    });
-  } else if (d?.type === 'exponentialHistogram') {
-    message(w, 10, d, (dw, h) => {
-      messages(dw, 1, h.dataPoints, exponentialHistogramDataPoint);
-      int32(dw, 2, h.aggregationTemporality);
-    });
-  } else if (d?.type === 'summary') message(w, 11, d, (dw, s) => messages(dw, 1, s.dataPoints, summaryDataPoint));
+  if (d?.type === 'gauge') message(w, 5, d, gauge);
+  else if (d?.type === 'sum') message(w, 7, d, sum);
+  else if (d?.type === 'histogram') message(w, 9, d, histogram);
+  else if (d?.type === 'exponentialHistogram') message(w, 10, d, exponentialHistogram);
+  else if (d?.type === 'summary') message(w, 11, d, summary);
   messages(w, 12, m.metadata, keyValue);
 }
 
-function metrics(w: Writer, req: MetricsRequest): void {
-  for (const rm of req.resourceMetrics) {
-    message(w, 1, { resource: rm.resource, schemaUrl: rm.schemaUrl, scopes: rm.scopeMetrics }, (rw, rf) =>
-      resourceFrame(rw, rf, (sw, sm) => scopeFrame(sw, { scope: sm.scope, schemaUrl: sm.schemaUrl, items: sm.metrics }, metric)),
-    );
-  }
+// Each data message: data_points = 1, aggregation_temporality = 2, is_monotonic = 3 (Sum only).
+type DataOf<T extends MetricData['type']> = Extract<MetricData, { type: T }>;
+
+const gauge = (w: Writer, g: DataOf<'gauge'>): void => messages(w, 1, g.dataPoints, numberDataPoint);
+const summary = (w: Writer, s: DataOf<'summary'>): void => messages(w, 1, s.dataPoints, summaryDataPoint);
+
+function sum(w: Writer, s: DataOf<'sum'>): void {
+  messages(w, 1, s.dataPoints, numberDataPoint);
+  int32(w, 2, s.aggregationTemporality);
+  if (s.isMonotonic) w.uint32(key(3, VARINT)).bool(true);
 }
+
+function histogram(w: Writer, h: DataOf<'histogram'>): void {
+  messages(w, 1, h.dataPoints, histogramDataPoint);
+  int32(w, 2, h.aggregationTemporality);
+}
+
+function exponentialHistogram(w: Writer, h: DataOf<'exponentialHistogram'>): void {
+  messages(w, 1, h.dataPoints, exponentialHistogramDataPoint);
+  int32(w, 2, h.aggregationTemporality);
+}
+
+const scopeMetrics = (w: Writer, sm: ScopeMetrics): void => level(w, sm.scope, scope, sm.metrics, metric, sm.schemaUrl);
+const resourceMetrics = (w: Writer, rm: ResourceMetrics): void => level(w, rm.resource, resource, rm.scopeMetrics, scopeMetrics, rm.schemaUrl);
+const metrics = (w: Writer, req: MetricsRequest): void => messages(w, 1, req.resourceMetrics, resourceMetrics);
 
 // -------------------------------------------------------------------------------------------------- logs
 
@@ -359,13 +378,9 @@ function logRecord(w: Writer, r: LogRecord): void {
   str(w, 12, r.eventName);
 }
 
-function logs(w: Writer, req: LogsRequest): void {
-  for (const rl of req.resourceLogs) {
-    message(w, 1, { resource: rl.resource, schemaUrl: rl.schemaUrl, scopes: rl.scopeLogs }, (rw, rf) =>
-      resourceFrame(rw, rf, (sw, sl) => scopeFrame(sw, { scope: sl.scope, schemaUrl: sl.schemaUrl, items: sl.logRecords }, logRecord)),
-    );
-  }
-}
+const scopeLogs = (w: Writer, sl: ScopeLogs): void => level(w, sl.scope, scope, sl.logRecords, logRecord, sl.schemaUrl);
+const resourceLogs = (w: Writer, rl: ResourceLogs): void => level(w, rl.resource, resource, rl.scopeLogs, scopeLogs, rl.schemaUrl);
+const logs = (w: Writer, req: LogsRequest): void => messages(w, 1, req.resourceLogs, resourceLogs);
 
 const ENCODERS: { readonly [S in Signal]: (w: Writer, req: SignalRequest[S]) => void } = { traces, metrics, logs };
 

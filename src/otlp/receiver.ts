@@ -276,7 +276,8 @@ function compileRoutes(
 
 /** 404 with a hint for the usual base-URL mistake (pitfall 2), or 405 + `Allow: POST` for a wrong method (Q48). */
 function notFoundError(request: FastifyRequest, routes: ReadonlyMap<string, SignalRoute>, warnings: DataKitDifferenceWarnings): HttpError {
-  const route = routes.get(routePathOf(request.url));
+  const path = routePathOf(request.url);
+  const route = routes.get(path);
   if (route) {
     request.otlpRoute = route;
     if (route.strict) return new HttpError(404, `${request.method} ${route.path}: not found`);
@@ -288,7 +289,7 @@ function notFoundError(request: FastifyRequest, routes: ReadonlyMap<string, Sign
   const base = `http://${request.headers.host ?? 'host:9529'}/otel`;
   return new HttpError(
     404,
-    `no route for ${request.method} ${routePathOf(request.url)}. ${served}. An OpenTelemetry SDK's base endpoint for DataKit is ${base} ` +
+    `no route for ${request.method} ${path}. ${served}. An OpenTelemetry SDK's base endpoint for DataKit is ${base} ` +
       '(the SDK appends /v1/traces, /v1/metrics, /v1/logs); a per-signal endpoint must be the full path.',
   );
 }

@@ -1,9 +1,8 @@
 import { randomBytes } from 'node:crypto';
-import { constants as zlibConstants, gzipSync } from 'node:zlib';
 import type { DatawaySinkConfig } from '../config/types.js';
-import { encodePoint } from '../datakit/line-protocol.js';
+import { encodeLine } from '../datakit/line-protocol.js';
 import type { Category, Point, PointBatch } from '../datakit/point.js';
-import { HttpEndpoint } from './http-post.js';
+import { HttpEndpoint, requestBody } from './http-post.js';
 import { QueuedSink } from './queue.js';
 import type { Sink, SinkContext } from './sink.js';
 import type { Envelope, Transport } from './transport.js';
@@ -56,7 +55,7 @@ export class DatawayTransport implements Transport {
     let bytes = 0;
     let items = 0;
     for (const point of batch.points) {
-      const line = lineOf(point);
+      const line = encodeLine(point);
       if (line === null) continue;
       const lineBytes = Buffer.byteLength(line) + 1;
       if (items > 0 && bytes + lineBytes > maxRawBodyBytes) {
@@ -74,17 +73,13 @@ export class DatawayTransport implements Transport {
   }
 
   private envelope(category: Category, text: string, items: number): Envelope {
-    const raw = Buffer.from(text, 'utf8');
     const headers: Record<string, string> = {
       'Content-Type': 'application/line-protocol',
       'X-Points': String(items),
       // Set once here, so retries and spool replays carry the same package id (lets a backend spot duplicates).
       'X-Pkg-Id': `dk_${randomBytes(10).toString('hex')}`,
     };
-    if (this.config.gzip) headers['Content-Encoding'] = 'gzip';
-    // Fastest level: this runs on the request path; measured on 0.8 MB of trace points, 3 ms instead of 8 ms for the
-    // default level, for a body 6% bigger.
-    const body = this.config.gzip ? gzipSync(raw, { level: zlibConstants.Z_BEST_SPEED }) : raw;
+    const body = requestBody(Buffer.from(text, 'utf8'), this.config.gzip, headers);
     return { category, items, route: `/v1/write/${category}`, headers, body };
   }
 
@@ -96,15 +91,6 @@ export class DatawayTransport implements Transport {
 
   async close(): Promise<void> {
     this.endpoint.close();
-  }
-}
-
-/** The point's line, or null for a point DataKit could not encode (left out, §9.1; the checker makes it rare). */
-function lineOf(point: Point): string | null {
-  try {
-    return encodePoint(point);
-  } catch {
-    return null;
   }
 }
 

@@ -55,5 +55,7 @@ export async function createSinks(configs: readonly SinkConfig[], ctx: SinkConte
  */
 export async function fanOut(sinks: readonly Sink[], batch: PointBatch): Promise<void> {
   if (batch.points.length === 0) return;
-  await Promise.all(sinks.filter((s) => s.categories.has(batch.category)).map((s) => s.write(batch)));
+  const writes: Promise<void>[] = [];
+  for (const sink of sinks) if (sink.categories.has(batch.category)) writes.push(sink.write(batch));
+  await Promise.all(writes);
 }

@@ -1,5 +1,5 @@
 import type { MemorySinkConfig } from '../config/types.js';
-import { encodePoint } from '../datakit/line-protocol.js';
+import { encodeLine } from '../datakit/line-protocol.js';
 import type { Category, Point, PointBatch } from '../datakit/point.js';
 import type { Sink, SinkContext } from './sink.js';
 
@@ -57,12 +57,8 @@ export class MemorySink implements Sink {
 
   async write(batch: PointBatch): Promise<void> {
     for (const point of batch.points) {
-      let line: string;
-      try {
-        line = encodePoint(point);
-      } catch {
-        continue;
-      }
+      const line = encodeLine(point);
+      if (line === null) continue;
       this.add({ category: batch.category, point, line }, Buffer.byteLength(line));
     }
   }

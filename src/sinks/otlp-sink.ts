@@ -1,9 +1,8 @@
-import { constants as zlibConstants, gzipSync } from 'node:zlib';
 import type { OtlpSinkConfig } from '../config/types.js';
 import type { Category, PointBatch } from '../datakit/point.js';
 import { encodeRequestProtobuf } from '../otlp/encode-protobuf.js';
 import { otlpProtoTypes } from '../otlp/proto.js';
-import { endpointBase, HttpEndpoint, type PostResponse } from './http-post.js';
+import { endpointBase, HttpEndpoint, requestBody, type PostResponse } from './http-post.js';
 import { QueuedSink } from './queue.js';
 import type { Sink, SinkContext, SinkLogger } from './sink.js';
 import type { Envelope, Transport } from './transport.js';
@@ -67,9 +66,7 @@ export class OtlpTransport implements Transport {
         : // `data` is the request `signal` names (the pipeline sets both from the same request).
           encodeRequestProtobuf(source.signal, source.data);
     const headers: Record<string, string> = { 'Content-Type': PROTOBUF };
-    if (this.config.gzip) headers['Content-Encoding'] = 'gzip';
-    // Fastest level, as the dataway sink: this runs on the request path.
-    const body = this.config.gzip ? gzipSync(raw, { level: zlibConstants.Z_BEST_SPEED }) : raw;
+    const body = requestBody(raw, this.config.gzip, headers);
     // `items` counts the points the request became: the unit of queue_max_points, the same for every network sink.
     return [{ category: batch.category, items: batch.points.length, route: `/v1/${source.signal}`, headers, body }];
   }
@@ -84,14 +81,12 @@ export class OtlpTransport implements Transport {
   }
 
   /** §1.6: a 200 may carry rejected items and a message; they are not retried, only reported. */
-  private reportPartialSuccess(route: string, { headers, body, truncated }: PostResponse): void {
-    if (truncated || body.length === 0) return;
+  private reportPartialSuccess(route: string, res: PostResponse): void {
+    if (res.truncated || res.body.length === 0) return;
     const { type, rejected } = RESPONSE_OF[route];
     let partial: Record<string, unknown> | undefined;
     try {
-      const pb = otlpProtoTypes()[type];
-      const message = isJson(headers['content-type']) ? (JSON.parse(body.toString('utf8')) as Record<string, unknown>) : pb.toObject(pb.decode(body), { longs: String });
-      partial = message.partialSuccess as Record<string, unknown> | undefined;
+      partial = decodeResponse(res, type).partialSuccess as Record<string, unknown> | undefined;
     } catch {
       this.logger.warn(`${this.name}${route}: the success response is not a readable ${type}`);
       return;
@@ -110,15 +105,21 @@ export class OtlpTransport implements Transport {
 
 const isJson = (contentType: string | undefined): boolean => contentType !== undefined && /^\s*application\/json\b/i.test(contentType);
 
+/** A response body as the `type` message, read as JSON when its Content-Type says so, else protobuf; throws if unreadable. */
+function decodeResponse({ headers, body }: PostResponse, type: ResponseTypeName | 'Status'): Record<string, unknown> {
+  if (isJson(headers['content-type'])) return JSON.parse(body.toString('utf8')) as Record<string, unknown>;
+  const pb = otlpProtoTypes()[type];
+  return pb.toObject(pb.decode(body), { longs: String });
+}
+
 /** §1.7: an error body is a google.rpc.Status in the request's encoding (protobuf) or JSON; its `message` explains. */
-function statusMessage({ headers, body, truncated }: PostResponse): string | undefined {
+function statusMessage(res: PostResponse): string | undefined {
+  const { body, truncated } = res;
   if (truncated) return `(response body over ${MAX_RESPONSE_BYTES} bytes)`;
   if (body.length === 0) return undefined;
   let message: unknown;
   try {
-    message = isJson(headers['content-type'])
-      ? (JSON.parse(body.toString('utf8')) as { message?: unknown }).message
-      : otlpProtoTypes().Status.decode(body).toJSON().message;
+    message = decodeResponse(res, 'Status').message;
   } catch {
     // Not a Status (a proxy's HTML page, plain text): the start of the body is the best explanation there is.
   }

@@ -13,8 +13,8 @@ import { DeliveryError, type Envelope, type Transport } from './transport.js';
  */
 export interface EnvelopeStore {
   /**
-   * No envelope waiting, the one in flight included. Idleness counts envelopes, not points: an envelope may hold 0
-   * points (an OTLP request whose points were all filtered out is still forwarded).
+   * No envelope waiting, the one in flight included. Idleness counts envelopes, not points: a transport may well
+   * send an envelope that reports 0 items, and it must still be delivered before the sink is idle.
    */
   readonly empty: boolean;
   readonly pendingItems: number;

@@ -335,10 +335,10 @@ export class Spool implements EnvelopeStore {
   }
 
   async ack(): Promise<void> {
-    const head = this.head;
-    this.head = undefined;
     // Evicted while it was being sent: the cursor has moved on already.
-    if (head === undefined || head.seq !== this.segments[0].seq || head.offset !== this.cursorOffset) return;
+    const head = this.holdsHead() ? this.head! : undefined;
+    this.head = undefined;
+    if (head === undefined) return;
     this.cursorOffset = head.next;
     this.cursorItems += head.envelope.items;
     await this.dropDelivered();

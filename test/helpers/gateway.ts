@@ -34,7 +34,8 @@ export async function startTestGateway(toml = fixtureToml(), now?: () => bigint)
   // ENV_* overrides would make results depend on the machine running the tests; use an empty environment.
   const config = loadConfig({ text: toml, env: {} });
   const gw = await startGateway({ config, sinks: [sink], listen: { host: '127.0.0.1', port: 0 }, now });
-  return { ...gw, sink };
+  // Object.assign, not a spread: config, sinks and otelUrl are getters that follow reload().
+  return Object.assign(gw, { sink });
 }
 
 /** The OTLP spec's example trace (test/fixtures/otlp-examples/trace.json) as DataKit 1.84 stores it, from 127.0.0.1. */
