@@ -4,6 +4,7 @@ import { compileCustomerTags } from './datakit/customer-tags.js';
 import { postProcess, type IoOptions } from './datakit/io.js';
 import { convertLogs } from './datakit/logs.js';
 import { convertMetrics } from './datakit/metrics.js';
+import type { PointOrigins } from './datakit/origin.js';
 import type { Category, Point } from './datakit/point.js';
 import { convertTraces } from './datakit/trace.js';
 import { traceFiltersFor, type TraceFilters } from './datakit/trace-filters.js';
@@ -42,6 +43,8 @@ export interface PipelineOptions {
 export class Pipeline {
   private readonly compiled = new Map<OtelInputConfig, CompiledInput>();
   private readonly io: IoOptions;
+  /** Whether some sink wants each point's OTLP item (recorded only then: it costs a map entry per point). */
+  private readonly wantsOrigins: boolean;
   /** Per signal, the queued sinks its points go to: the ones whose room decides admission. */
   private readonly queuedBySignal: Readonly<Record<Signal, readonly QueuedSink[]>>;
 
@@ -60,6 +63,7 @@ export class Pipeline {
       autoTimestampCorrection: config.io.autoTimestampCorrection,
       now: opts.now ?? (() => BigInt(Date.now()) * 1_000_000n),
     };
+    this.wantsOrigins = opts.sinks.some((s) => s.wantsOrigins === true);
     const queued = opts.sinks.filter((s): s is QueuedSink => s instanceof QueuedSink);
     const queuedFor = (signal: Signal) => queued.filter((s) => s.categories.has(CATEGORY_OF_SIGNAL[signal]));
     this.queuedBySignal = { traces: queuedFor('traces'), metrics: queuedFor('metrics'), logs: queuedFor('logs') };
@@ -78,10 +82,16 @@ export class Pipeline {
   };
 
   /** Decoded OTLP → checked, post-processed DataKit points of the signal's category. */
-  convert(signal: Signal, data: TracesRequest | MetricsRequest | LogsRequest, input: OtelInputConfig, remoteIp: string): Point[] {
+  convert(
+    signal: Signal,
+    data: TracesRequest | MetricsRequest | LogsRequest,
+    input: OtelInputConfig,
+    remoteIp: string,
+    origins?: PointOrigins,
+  ): Point[] {
     const compiled = this.compiled.get(input);
     if (compiled === undefined) throw new Error('input is not part of this pipeline configuration');
-    const ctx: ConvertContext = { ...compiled.context, remoteIp };
+    const ctx: ConvertContext = { ...compiled.context, remoteIp, origins };
     let points: Point[];
     if (signal === 'traces') points = convertTraces(data as TracesRequest, ctx, compiled.traceFilters);
     else if (signal === 'metrics') points = convertMetrics(data as MetricsRequest, ctx);
@@ -94,13 +104,16 @@ export class Pipeline {
     // sink has it, spares the client's retry from being a duplicate in the sinks that did take it.
     const refusal = this.admit(req.signal);
     if (refusal) throw new RetryableError(`the gateway is overloaded: retry the ${req.signal} export later`, refusal.retryAfterSeconds);
-    const points = this.convert(req.signal, req.data, req.input, req.remoteIp);
+    const origins = this.wantsOrigins ? new Map() : undefined;
+    const points = this.convert(req.signal, req.data, req.input, req.remoteIp, origins);
     this.opts.observer?.converted(req.signal, req.items, points.length);
     try {
       await fanOut(this.opts.sinks, {
         category: CATEGORY_OF_SIGNAL[req.signal],
         points,
         source: { signal: req.signal, encoding: req.encoding, body: req.body, data: req.data },
+        session: req.session,
+        origins,
       });
     } catch (err) {
       // A sink that cannot take the data now (queue full, disk full) must not make the client drop it: 503 → retry.

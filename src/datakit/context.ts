@@ -1,4 +1,5 @@
 import type { OtelInputConfig } from '../config/types.js';
+import type { PointOrigins } from './origin.js';
 
 /**
  * What the converters need besides the OTLP data: the input's settings and the per-request and per-process facts
@@ -17,6 +18,8 @@ export interface ConvertContext {
   globalHostTags: Record<string, string>;
   /** `remote_ip` as DataKit computes it for this request (datakit reference §3.7). */
   remoteIp: string;
+  /** When set, each emitted point's OTLP item is recorded here (origin.ts); unset on the production hot path. */
+  origins?: PointOrigins;
 }
 
 /** Resolves an attribute key to its output key when selected (datakit reference §4.2), else `undefined`. */

@@ -1,6 +1,7 @@
 import type { AnyValue, KeyValue, LogRecord, LogsRequest } from '../otlp/model.js';
 import { attributeMap, commonValueText, mergeFirstWins, sharedKVs, withOwnKVs, type SharedKVs } from './attr-text.js';
 import { checkPoint, type CheckOptions } from './checker.js';
+import { recordOrigins } from './origin.js';
 import type { ConvertContext } from './context.js';
 import { bufferOf, formatFixed } from './format.js';
 import { convertId } from './ids.js';
@@ -71,7 +72,11 @@ export function convertLogs(req: LogsRequest, ctx: ConvertContext): Point[] {
       const scope = attributeMap(sl.scope?.attributes ?? [], strict);
       scope.set('scope_name', sl.scope?.name ?? '');
       const base = sharedKVs(mergeFirstWins(resource, scope), strField);
-      for (const record of sl.logRecords) recordPoints(record, base, identity, lc, points);
+      for (const record of sl.logRecords) {
+        const from = points.length;
+        recordPoints(record, base, identity, lc, points);
+        if (ctx.origins) recordOrigins(ctx.origins, points, from, { signal: 'logs', resource: rl.resource, scope: sl.scope, record });
+      }
     }
   }
   return points;

@@ -6,10 +6,12 @@ import type {
   Metric,
   MetricsRequest,
   NumberDataPoint,
+  Resource,
   SummaryDataPoint,
 } from '../otlp/model.js';
 import { attributeMap, mergeFirstWins, sharedKVs, withOwnKVs, type SharedKVs } from './attr-text.js';
 import { checkPoint, type CheckOptions } from './checker.js';
+import { recordOrigins, type PointOrigins } from './origin.js';
 import type { ConvertContext } from './context.js';
 import { formatFloat } from './format.js';
 import { addKV, floatField, intField, tag, uintField, type KV, type Point } from './point.js';
@@ -34,6 +36,8 @@ interface ScopeTags {
   base: SharedKVs;
   strict: boolean;
   check: CheckOptions;
+  /** Set when the caller records origins (origin.ts). */
+  origin?: { origins: PointOrigins; resource: Resource | undefined; scope: InstrumentationScope | undefined };
 }
 
 export function convertMetrics(req: MetricsRequest, ctx: ConvertContext): Point[] {
@@ -46,6 +50,7 @@ export function convertMetrics(req: MetricsRequest, ctx: ConvertContext): Point[
     resource.set('remote_ip', ctx.remoteIp); // overrides a resource attribute of that name (§6.2)
     for (const sm of rm.scopeMetrics) {
       const scope: ScopeTags = { base: sharedKVs(mergeFirstWins(resource, scopeMap(sm.scope, strict)), tag), strict, check };
+      if (ctx.origins) scope.origin = { origins: ctx.origins, resource: rm.resource, scope: sm.scope };
       for (const metric of sm.metrics) convertMetric(metric, scope, points);
     }
   }
@@ -66,17 +71,25 @@ function convertMetric(metric: Metric, scope: ScopeTags, out: Point[]): void {
   switch (data.type) {
     case 'gauge':
     case 'sum':
-      for (const dp of data.dataPoints) emit(numberPoint(metric, dp, scope), scope, out);
-      break;
+      return eachDataPoint(data.dataPoints, metric, scope, out, (dp) => emit(numberPoint(metric, dp, scope), scope, out));
     case 'summary':
-      for (const dp of data.dataPoints) emit(summaryPoint(metric, dp, scope), scope, out);
-      break;
+      return eachDataPoint(data.dataPoints, metric, scope, out, (dp) => emit(summaryPoint(metric, dp, scope), scope, out));
     case 'histogram':
-      for (const dp of data.dataPoints) histogramPoints(metric, dp, scope, out);
-      break;
+      return eachDataPoint(data.dataPoints, metric, scope, out, (dp) => histogramPoints(metric, dp, scope, out));
     case 'exponentialHistogram':
-      for (const dp of data.dataPoints) emit(exponentialHistogramPoint(metric, dp, scope), scope, out);
-      break;
+      return eachDataPoint(data.dataPoints, metric, scope, out, (dp) => emit(exponentialHistogramPoint(metric, dp, scope), scope, out));
+  }
+}
+
+type DataPoint = NumberDataPoint | HistogramDataPoint | ExponentialHistogramDataPoint | SummaryDataPoint;
+
+/** Converts each data point (a histogram's makes several points), recording their origin when asked. */
+function eachDataPoint<D extends DataPoint>(dataPoints: readonly D[], metric: Metric, scope: ScopeTags, out: Point[], convert: (dp: D) => void): void {
+  const { origin } = scope;
+  for (const dataPoint of dataPoints) {
+    const from = out.length;
+    convert(dataPoint);
+    if (origin) recordOrigins(origin.origins, out, from, { signal: 'metrics', resource: origin.resource, scope: origin.scope, metric, dataPoint });
   }
 }
 

@@ -1,4 +1,5 @@
 import type { LogsRequest, MetricsRequest, Signal, TracesRequest } from '../otlp/model.js';
+import type { PointOrigin } from './origin.js';
 
 /**
  * A DataKit point: measurement, one ordered key list (tags and fields interleaved, as DataKit keeps them, because
@@ -81,4 +82,8 @@ export interface PointBatch {
    * strict_datakit reading included), of the type `signal` names. Absent for batches that did not come from one request.
    */
   source?: { signal: Signal; encoding: 'protobuf' | 'json'; body: Uint8Array; data: TracesRequest | MetricsRequest | LogsRequest };
+  /** The session the sending client named (`X-Gateway-Session` header or `session` query parameter), if any. */
+  session?: string;
+  /** Each point's OTLP item; present only when a sink asked for it (`Sink.wantsOrigins`). */
+  origins?: ReadonlyMap<Point, PointOrigin>;
 }

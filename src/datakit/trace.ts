@@ -221,7 +221,9 @@ export function convertTraces(req: TracesRequest, ctx: ConvertContext, filters?:
         const spanIdsOf = ids.get(span)!;
         const type = spanTypeTag(spanIdsOf.spanId, spanIdsOf.parentId, spanIds, parentIds);
         const point = spanPoint(span, spanIdsOf, type, tags, rc, scopeSelected, scopeNotSelected, ctx);
-        if (point !== null) group.push(point);
+        if (point === null) continue;
+        group.push(point);
+        ctx.origins?.set(point, { signal: 'traces', resource: rs.resource, scope: ss.scope, span });
       }
     }
     if (group.length > 0 && (filters === undefined || filters.keep(group))) points.push(...group);

@@ -21,6 +21,7 @@ import type { Outcome, ReceiverObserver, RefusalReason } from './observer.js';
 import { registerPing } from './ping.js';
 import { RateLimiter, rateLimitRefusal } from './rate-limit.js';
 import { peerHost, remoteIpOf } from './remote-ip.js';
+import { sessionOf } from './session.js';
 import { exportResponseBody, statusBody, type ExportResult } from './responses.js';
 
 /**
@@ -53,6 +54,8 @@ export interface ReceivedRequest {
   bytes: number;
   /** The decompressed body (protobuf or JSON per `encoding`): lets a sink forward the request as it came. */
   body: Uint8Array;
+  /** The client's session label (session.ts), for the fixture's per-test scoping. */
+  session?: string;
 }
 
 export interface ReceiverOptions {
@@ -469,6 +472,7 @@ async function receive(route: SignalRoute, request: FastifyRequest, reply: Fasti
           items,
           bytes: received.length,
           body,
+          session: sessionOf(request),
         });
   observe(opts.observer, request, reply, encoding, 'accepted', undefined);
   sendSuccess(reply, route, encoding, result);

@@ -9,6 +9,8 @@ export interface Sink {
   /** For logs and startup output, e.g. `file:/var/log/otel.lp`. */
   readonly name: string;
   readonly categories: ReadonlySet<Category>;
+  /** When true, batches carry `origins` (each point's OTLP item): the fixture store and `explain` want them. */
+  readonly wantsOrigins?: boolean;
   write(batch: PointBatch): Promise<void>;
   flush(): Promise<void>;
   close(): Promise<void>;
