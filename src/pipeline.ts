@@ -114,6 +114,7 @@ export class Pipeline {
         source: { signal: req.signal, encoding: req.encoding, body: req.body, data: req.data },
         session: req.session,
         origins,
+        input: origins && req.input,
       });
     } catch (err) {
       // A sink that cannot take the data now (queue full, disk full) must not make the client drop it: 503 → retry.

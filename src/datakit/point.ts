@@ -1,4 +1,5 @@
 import type { LogsRequest, MetricsRequest, Signal, TracesRequest } from '../otlp/model.js';
+import type { OtelInputConfig } from '../config/types.js';
 import type { PointOrigin } from './origin.js';
 
 /**
@@ -86,4 +87,6 @@ export interface PointBatch {
   session?: string;
   /** Each point's OTLP item; present only when a sink asked for it (`Sink.wantsOrigins`). */
   origins?: ReadonlyMap<Point, PointOrigin>;
+  /** The `[[inputs.opentelemetry]]` table the points were converted under (with `origins`: what `explain` needs). */
+  input?: OtelInputConfig;
 }
