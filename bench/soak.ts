@@ -36,8 +36,10 @@ export interface SoakResult {
   requests: number;
   good: { requests: number; spansSent: number; pointsExpected: number; pointsDelivered: number; delivery: string; p50Ms: number; p99Ms: number };
   bad: { requests: number; refused: number; refusedByReason: Record<string, number> };
-  /** Answers ≥ 500, good or bad: must be 0. */
+  /** Answers ≥ 500 other than 503, good or bad: must be 0. */
   status5xx: number;
+  /** 503 + Retry-After (admission control or a full queue): the client retries; not counted as delivered. */
+  status503: number;
   /** Requests that got no answer (connection error or timeout). */
   unanswered: number;
   rssAtStartMb: number;
@@ -105,7 +107,8 @@ export async function soak(opts: SoakOptions): Promise<SoakResult> {
     const r = load.byKind[k.name]!;
     byKind[k.name] = { good: k.good, ...r };
     if (k.payload) {
-      pointsExpected += r.sent * pointsPerRequest(k.payload, config);
+      // Requests answered 503 were refused (the client retries them), not lost.
+      pointsExpected += (r.statuses['200'] ?? 0) * pointsPerRequest(k.payload, config);
       spansSent += r.sent * k.payload.items;
     }
   }
@@ -129,7 +132,8 @@ export async function soak(opts: SoakOptions): Promise<SoakResult> {
       p99Ms: load.goodP99Ms,
     },
     bad: { requests: sum(results.filter((r) => !r.good).map((r) => r.sent)), refused: sum(Object.values(refused)), refusedByReason: refused },
-    status5xx: statusTotal((s) => Number(s) >= 500),
+    status5xx: statusTotal((s) => Number(s) >= 500 && s !== '503'),
+    status503: statusTotal((s) => s === '503'),
     unanswered: statusTotal((s) => s === 'error' || s === 'timeout'),
     rssAtStartMb: Math.round(rssAtStart / MB),
     peakRssMb: Math.round(peakRss / MB),
@@ -152,7 +156,7 @@ export function printSoak(r: SoakResult): void {
     `soak ${r.seconds} s (${r.wallSeconds} s in all), ${r.connections} connections, ${r.requests} requests: ` +
       `good ${r.good.requests} requests, ${r.good.spansSent} spans → ${r.good.pointsDelivered} of ${r.good.pointsExpected} points: ${r.good.delivery}; ` +
       `good p50 ${r.good.p50Ms} ms, p99 ${r.good.p99Ms} ms\n` +
-      `soak bad: ${r.bad.requests} requests, ${r.bad.refused} refused (${reasons}); 5xx: ${r.status5xx}; unanswered: ${r.unanswered}; ` +
+      `soak bad: ${r.bad.requests} requests, ${r.bad.refused} refused (${reasons}); 503 (retry later): ${r.status503}; other 5xx: ${r.status5xx}; unanswered: ${r.unanswered}; ` +
       `gateway process RSS ${r.rssAtStartMb} MB at start, peak ${r.peakRssMb} MB\n`,
   );
 }

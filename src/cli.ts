@@ -2,18 +2,28 @@
 import { once } from 'node:events';
 import { readFileSync } from 'node:fs';
 import { parseArgs } from 'node:util';
+import { ExplainError, explainPayload, explanationJson, formatExplanation, SIGNALS } from './commands/explain.js';
 import { ConfigError, loadConfigWithWarnings, parseListen } from './config/index.js';
 import type { GatewayConfig } from './config/types.js';
+import type { Signal } from './otlp/model.js';
 import { startGateway } from './gateway.js';
 import { createLogger } from './logger.js';
+import { superviseWorkers } from './workers.js';
 
 const USAGE = `Usage:
   datakit-otel-gateway [--config FILE] [--listen HOST:PORT]   run the gateway in the foreground
   datakit-otel-gateway check --config FILE                     validate a config; exit 0 (valid) or 2 (invalid)
+  datakit-otel-gateway explain --config FILE PAYLOAD           the points the config makes of an OTLP payload file
+                                                               (protobuf or JSON, gzip or not), and per attribute
+                                                               what happened to it and why; exit 2 on a bad payload
 
 Options:
   -c, --config FILE      DataKit-style TOML config (default: the bundled datakit.conf.example)
   -l, --listen HOST:PORT overrides [http_api] listen; port 0 picks a free port
+  -w, --workers N        processes serving the port (overrides [gateway] workers; 0 = one per core)
+      --lines            stdout sinks print line protocol instead of the readable console lines
+      --signal SIGNAL    explain: traces, metrics or logs (default: detected from the payload)
+      --json             explain: print the explanation as JSON
   -h, --help             this text
   -v, --version          the gateway's version
 Environment: ENV_INPUT_OTEL_* and ENV_HOSTNAME override the config as in DataKit; LOG_LEVEL sets the log level.`;
@@ -57,6 +67,10 @@ async function run(argv: string[]): Promise<void> {
       options: {
         config: { type: 'string', short: 'c' },
         listen: { type: 'string', short: 'l' },
+        workers: { type: 'string', short: 'w' },
+        lines: { type: 'boolean' },
+        signal: { type: 'string' },
+        json: { type: 'boolean' },
         help: { type: 'boolean', short: 'h' },
         version: { type: 'boolean', short: 'v' },
       },
@@ -74,9 +88,13 @@ async function run(argv: string[]): Promise<void> {
     return;
   }
   const command = positionals[0] ?? 'run';
+  if (command === 'explain') {
+    if (positionals.length !== 2) fail(`explain: expected one PAYLOAD file\n\n${USAGE}`);
+    return explain(values.config, positionals[1], values.signal, values.json === true);
+  }
   if (positionals.length > 1 || !['run', 'check'].includes(command)) fail(`unknown command: ${positionals.join(' ')}\n\n${USAGE}`);
 
-  const { config, warnings } = load(values.config);
+  const { config, warnings } = withLines(load(values.config), values.lines === true);
   if (command === 'check') {
     for (const w of warnings) process.stderr.write(`warning: ${w}\n`);
     process.stdout.write(`${describeSource(config)}: ok (${config.inputs.length} input(s), ${config.sinks.length} sink(s))\n`);
@@ -93,6 +111,8 @@ async function run(argv: string[]): Promise<void> {
   }
 
   const log = createLogger();
+  // With several workers this process only supervises them (src/workers.ts); each worker runs what follows.
+  if (superviseWorkers(config, values.workers, log)) return;
   for (const w of warnings) log.warn(w);
   log.info(`config: ${describeSource(config)}`);
   let gateway;
@@ -128,7 +148,7 @@ async function run(argv: string[]): Promise<void> {
     if (stopping) return;
     let next;
     try {
-      next = loadConfigWithWarnings({ file: values.config ?? null });
+      next = withLines(loadConfigWithWarnings({ file: values.config ?? null }), values.lines === true);
     } catch (err) {
       log.error(`reload refused: ${(err as Error).message}; keeping the running configuration`);
       return;
@@ -139,6 +159,32 @@ async function run(argv: string[]): Promise<void> {
       else log.error(`reload refused: ${result.reason}; keeping the running configuration`);
     }, (err: unknown) => log.error({ err }, 'reload failed'));
   });
+}
+
+/** `--lines`: stdout sinks that would print console lines print line protocol instead. */
+function withLines<T extends { config: GatewayConfig }>(loaded: T, lines: boolean): T {
+  if (!lines) return loaded;
+  const sinks = loaded.config.sinks.map((s) => (s.target === 'stdout' && s.format === 'console' ? { ...s, format: 'line-protocol' as const } : s));
+  return { ...loaded, config: { ...loaded.config, sinks } };
+}
+
+async function explain(configFile: string | undefined, payloadFile: string, signal: string | undefined, json: boolean): Promise<void> {
+  if (signal !== undefined && !(SIGNALS as readonly string[]).includes(signal)) fail(`--signal: expected traces, metrics or logs, got "${signal}"`);
+  const { config, warnings } = load(configFile);
+  for (const w of warnings) process.stderr.write(`warning: ${w}\n`);
+  let payload: Buffer;
+  try {
+    payload = readFileSync(payloadFile);
+  } catch (err) {
+    fail(`explain: cannot read ${payloadFile}: ${(err as Error).message}`);
+  }
+  try {
+    const explanation = explainPayload(config, payload, signal as Signal | undefined);
+    process.stdout.write(json ? explanationJson(explanation) : formatExplanation(explanation));
+  } catch (err) {
+    if (err instanceof ExplainError) fail(`explain: ${payloadFile}: ${err.message}`);
+    throw err;
+  }
 }
 
 run(process.argv.slice(2)).catch((err: unknown) => {

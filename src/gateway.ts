@@ -4,7 +4,11 @@ import type { Http2SecureServer } from 'node:http2';
 import { dirname } from 'node:path';
 import Fastify, { LogController, type FastifyBaseLogger, type FastifyHttpOptions, type FastifyInstance } from 'fastify';
 import type { Logger } from 'pino';
-import type { GatewayConfig } from './config/types.js';
+import { loadConfig } from './config/index.js';
+import { sinkTable } from './config/sink-schema.js';
+import type { GatewayConfig, SinkConfig } from './config/types.js';
+import { gatewayFixture, memorySinkOf, type GatewayFixture } from './fixture/inprocess.js';
+import { fixtureRoutes } from './fixture/routes.js';
 import { GatewayMetrics } from './metrics.js';
 import { registerOpsRoutes } from './ops-routes.js';
 import { otlpReceiver, type ReceiverOptions } from './otlp/receiver.js';
@@ -19,11 +23,16 @@ import {
   type ServerTimeouts,
 } from './server-timeouts.js';
 import { QueuedSink, type Sink, type SinkContext, type SinkLogger } from './sinks/index.js';
+import { registerUiRoutes } from './ui/routes.js';
 
 export type { ReloadResult } from './reload.js';
 
 export interface GatewayOptions {
-  config: GatewayConfig;
+  /**
+   * Absent: the embedded default config's inputs with only a memory sink (the test fixture), listening on
+   * 127.0.0.1 at any free port.
+   */
+  config?: GatewayConfig;
   /** A pino logger; `false` (the default for programmatic use) logs nothing. */
   logger?: Logger | false;
   /** Overrides `[http_api] listen` (port 0 = any free port). */
@@ -36,7 +45,11 @@ export interface GatewayOptions {
   timeouts?: Partial<ServerTimeouts>;
 }
 
-export interface RunningGateway {
+/**
+ * The running gateway; its fixture methods (points, waitFor, reset, llmCalls, snapshot, store: fixture/inprocess.ts)
+ * use its first memory sink and throw when it has none.
+ */
+export interface RunningGateway extends GatewayFixture {
   readonly app: FastifyInstance;
   /** The configuration in use (reload() replaces it). */
   readonly config: GatewayConfig;
@@ -121,14 +134,21 @@ function announce(log: Logger, config: GatewayConfig, sinks: readonly Sink[], ur
     log.info(`OTLP/HTTP routes: POST ${url}${t} ${url}${m} ${url}${l}${input.strictDatakit ? ' (strict_datakit: answering exactly as DataKit 1.84)' : ''}`);
   }
   for (const s of sinks) log.info(`points go to ${redactTokens(s.name)} (${[...s.categories].join(', ')})`);
+  if (memorySinkOf(sinks)) log.info(`fixture API on ${url}/api/ (see README, "Fixture API"), web UI on ${url}/ui`);
   if (config.dataway.urls.length > 0 && !config.sinks.some((s) => s.target === 'dataway')) {
     log.warn('[dataway] urls are not used: add a [[sinks.sink]] with target = "dataway" to deliver there');
   }
 }
 
+/** The fixture's default: the embedded config's inputs, one memory sink (nothing printed), any free local port. */
+function fixtureConfig(): GatewayConfig {
+  const memory = sinkTable.parse({ target: 'memory' }) as SinkConfig;
+  return { ...loadConfig({}), listen: { host: '127.0.0.1', port: 0 }, sinks: [memory] };
+}
+
 /** Assembles receive → decode → convert → deliver and starts listening. */
-export async function startGateway(opts: GatewayOptions): Promise<RunningGateway> {
-  let { config } = opts;
+export async function startGateway(opts: GatewayOptions = {}): Promise<RunningGateway> {
+  let config = opts.config ?? fixtureConfig();
   const log = opts.logger || undefined;
   // Injected sinks serve every configuration (`[[sinks.sink]]` is ignored); configured ones are rebuilt on reload
   // when their table changes.
@@ -173,6 +193,10 @@ export async function startGateway(opts: GatewayOptions): Promise<RunningGateway
   await otlpReceiver(app, receiverOptions(config, sinks));
   // /health, /ready, /metrics: outside the OTLP routes' auth (issue 7).
   registerOpsRoutes(app, { metrics, sinks: () => sinks });
+  // The fixture API over the memory sink in use (a reload may swap it) and the web UI that reads it (issue 5, 6).
+  const store = () => memorySinkOf(sinks);
+  await app.register(fixtureRoutes, { prefix: '/api', store, authToken: () => config.access.authToken });
+  registerUiRoutes(app);
 
   const listen = opts.listen ?? config.listen;
   // Fastify logs one line per address it listens on (several for 0.0.0.0 or localhost); the CLI's tests and users
@@ -231,6 +255,7 @@ export async function startGateway(opts: GatewayOptions): Promise<RunningGateway
 
   // One reload at a time, each against the configuration the previous one left.
   let reloads: Promise<unknown> = Promise.resolve();
+  const fixture = gatewayFixture(store);
   return {
     app,
     get config() {
@@ -256,6 +281,14 @@ export async function startGateway(opts: GatewayOptions): Promise<RunningGateway
         await Promise.all([closeSinks(sinks), ...retiring]);
       })();
       return closing;
+    },
+    points: fixture.points,
+    waitFor: fixture.waitFor,
+    reset: fixture.reset,
+    llmCalls: fixture.llmCalls,
+    snapshot: fixture.snapshot,
+    get store() {
+      return fixture.store;
     },
   };
 }

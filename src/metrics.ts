@@ -1,4 +1,5 @@
 import { collectDefaultMetrics, Counter, Gauge, Histogram, Registry } from 'prom-client';
+import type { AdmissionStats, AdmissionWatcher } from './otlp/admission.js';
 import type { Signal } from './otlp/model.js';
 import type { AnsweredRequest, ReceiverObserver } from './otlp/observer.js';
 import { CATEGORY_OF_SIGNAL, type ConversionObserver } from './pipeline.js';
@@ -54,7 +55,7 @@ function mirror<S extends Sink>(
   });
 }
 
-export class GatewayMetrics implements ReceiverObserver, ConversionObserver {
+export class GatewayMetrics implements ReceiverObserver, ConversionObserver, AdmissionWatcher {
   readonly registry = new Registry();
   private readonly requests: Counter<'signal' | 'encoding' | 'outcome'>;
   private readonly items: Counter<'signal' | 'encoding' | 'outcome'>;
@@ -150,6 +151,39 @@ export class GatewayMetrics implements ReceiverObserver, ConversionObserver {
   converted(signal: Signal, items: number, points: number): void {
     this.points.inc({ category: CATEGORY_OF_SIGNAL[signal] }, points);
     if (items > points) this.dropped.inc({ signal }, items - points);
+  }
+
+  /** Admission control (src/otlp/admission.ts), read at scrape time so that the request path does no metrics work. */
+  watchAdmission(admission: { stats(): AdmissionStats }): void {
+    const registers = [this.registry];
+    new Gauge({
+      name: 'otelgw_receiver_queued_requests',
+      help: 'OTLP requests waiting for a slot ([gateway] max_concurrent_requests) before their body is read.',
+      registers,
+      collect() {
+        this.set(admission.stats().waiting);
+      },
+    });
+    new Gauge({
+      name: 'otelgw_receiver_active_requests',
+      help: 'OTLP requests holding a slot: being read, decoded, converted or handed to the sinks.',
+      registers,
+      collect() {
+        this.set(admission.stats().active);
+      },
+    });
+    new Counter({
+      name: 'otelgw_receiver_admission_refused_total',
+      help: 'Requests answered 503 by admission control, by reason: queue_full (max_queued_requests waiting) or wait_expired (waited queue_wait_ms).',
+      labelNames: ['reason'],
+      registers,
+      collect() {
+        const s = admission.stats();
+        this.reset();
+        this.inc({ reason: 'queue_full' }, s.refusedQueueFull);
+        this.inc({ reason: 'wait_expired' }, s.refusedWaitExpired);
+      },
+    });
   }
 
   /** Text for `GET /metrics`, and its Content-Type. */

@@ -34,6 +34,8 @@ const RESTART_ONLY: readonly RestartOnlySetting[] = [
   { key: '[gateway] max_request_bytes', value: (c) => c.limits.maxRequestBytes },
   // Adds or removes the /metrics route, and Fastify cannot change routes while listening.
   { key: '[gateway] metrics', value: (c) => c.metrics },
+  // The number of worker processes is decided when the primary forks them (workers.ts).
+  { key: '[gateway] workers', value: (c) => c.workers },
 ];
 
 /**

@@ -96,8 +96,8 @@ t.test('run: a file sink that cannot be opened stops startup with exit 1, naming
 });
 
 t.test('check: the example is valid, and is the default when no --config is given', async (t) => {
-  t.same(await runCli(['check', '--config', EXAMPLE]), { code: 0, stdout: `${EXAMPLE}: ok (1 input(s), 1 sink(s))\n`, stderr: '' });
-  t.same(await runCli(['check']), { code: 0, stdout: 'datakit.conf.example (the embedded default): ok (1 input(s), 1 sink(s))\n', stderr: '' });
+  t.same(await runCli(['check', '--config', EXAMPLE]), { code: 0, stdout: `${EXAMPLE}: ok (1 input(s), 2 sink(s))\n`, stderr: '' });
+  t.same(await runCli(['check']), { code: 0, stdout: 'datakit.conf.example (the embedded default): ok (1 input(s), 2 sink(s))\n', stderr: '' });
 });
 
 t.test('check: a bad config exits 2 naming the file, the key and what was expected', async (t) => {

@@ -42,9 +42,17 @@ const defaultConfig = (o: Partial<GatewayConfig>): GatewayConfig =>
     datakitVersion: '1.84.1',
     globalHostTags: {},
     io: { autoTimestampCorrection: true },
-    limits: { maxRequestBytes: 67108864, maxDecompressedBytes: 67108864, maxJsonDepth: 100 },
+    limits: {
+      maxRequestBytes: 67108864,
+      maxDecompressedBytes: 67108864,
+      maxJsonDepth: 100,
+      maxConcurrentRequests: 4,
+      maxQueuedRequests: 256,
+      queueWaitMs: 200,
+    },
     access: { authToken: null, cors: { allowedOrigins: [], allowedHeaders: [], maxAgeSeconds: 7200 }, rateLimit: { rps: 0, burst: 500 } },
     metrics: true,
+    workers: 1,
     dataway: { urls: [] },
     inputs: [input()],
     sinks: [{ target: 'stdout', categories: ALL_CATEGORIES, format: 'line-protocol' }],
@@ -77,7 +85,14 @@ function thrown(fn: () => unknown): Error {
 }
 
 t.test('datakit.conf.example (also the embedded default) resolves to DataKit defaults + OpenLLMetry tags', async (t) => {
-  const expected = defaultConfig({ source: resolve('datakit.conf.example'), inputs: [input({ customerTags: OPENLLMETRY_TAGS })] });
+  const expected = defaultConfig({
+    source: resolve('datakit.conf.example'),
+    inputs: [input({ customerTags: OPENLLMETRY_TAGS })],
+    sinks: [
+      { target: 'stdout', categories: ALL_CATEGORIES, format: 'console' },
+      { target: 'memory', categories: ALL_CATEGORIES, maxPoints: 100000, maxBytes: 268435456 },
+    ],
+  } as Partial<GatewayConfig>);
   const fromFile = loadConfigWithWarnings({ file: 'datakit.conf.example', env: {} });
   t.strictSame(fromFile, { config: expected, warnings: [] });
   t.strictSame(loadConfig({ env: {} }), { ...expected, source: null }, 'no file, no text: the embedded example');
@@ -136,6 +151,10 @@ datakit_version = "1.80.0"
 max_request_bytes = 1000
 max_decompressed_bytes = 2000
 max_json_depth = 10
+max_concurrent_requests = 8
+max_queued_requests = 16
+queue_wait_ms = 50
+workers = 2
 auth_token = "s3cret"
 cors_allowed_origins = ["https://*.example.com", "http://localhost:3000"]
 cors_allowed_headers = ["X-Requested-With"]
@@ -204,13 +223,14 @@ format = "line-protocol"
     datakitVersion: '1.80.0',
     globalHostTags: { zone: 'b', cluster: 'prod' },
     io: { autoTimestampCorrection: false },
-    limits: { maxRequestBytes: 1000, maxDecompressedBytes: 2000, maxJsonDepth: 10 },
+    limits: { maxRequestBytes: 1000, maxDecompressedBytes: 2000, maxJsonDepth: 10, maxConcurrentRequests: 8, maxQueuedRequests: 16, queueWaitMs: 50 },
     access: {
       authToken: 's3cret',
       cors: { allowedOrigins: ['https://*.example.com', 'http://localhost:3000'], allowedHeaders: ['X-Requested-With'], maxAgeSeconds: 600 },
       rateLimit: { rps: 2.5, burst: 10 },
     },
     metrics: false,
+    workers: 2,
     dataway: { urls: ['https://openway.example.com?token=tkn_xxx'] },
     inputs: [
       {
@@ -393,7 +413,7 @@ t.test('sinks: category letters, file path, defaults', async (t) => {
     'config text: sinks.sink[0].categories: expected at least 1 entry, got []',
   ]);
   t.strictSame(errorLines(`${inputToml()}\n[[sinks.sink]]\ntarget = "stdout"\nformat = "json"`), [
-    'config text: sinks.sink[0].format: expected "line-protocol" or "json-lines", got "json"',
+    'config text: sinks.sink[0].format: expected "console" or "line-protocol" or "json-lines", got "json"',
   ]);
 });
 

@@ -1,11 +1,14 @@
 /**
  * The memory sink: bounded by points and by bytes (line protocol size), oldest evicted first and counted, filters,
- * clear, and the sink behind the running gateway.
+ * clear, and the sink behind the running gateway; as the fixture's store (issue 5): per-point id, session, origin,
+ * the trace index, removal by query, waits woken by writes, change listeners.
  */
 import t from 'tap';
 import { getKV, intField, strField, tag, type Category, type Point } from '../src/datakit/point.js';
 import { startGateway } from '../src/gateway.js';
 import { loadConfig } from '../src/config/index.js';
+import type { OtelInputConfig } from '../src/config/types.js';
+import type { PointOrigin } from '../src/datakit/origin.js';
 import { MemorySink, type MemorySinkLimits } from '../src/sinks/memory-sink.js';
 import { fixtureToml } from './helpers/gateway.js';
 import { request } from './helpers/http.js';
@@ -138,4 +141,105 @@ t.test('behind the gateway: configured by [[sinks.sink]], its categories only, b
       `span_id="0",trace_id="0" ${NOW}`,
   ]);
   t.same(memory.stats(), { points: 2, bytes: 801, evicted: 1 });
+});
+
+// ------------------------------------------------------------------------------------------------ the fixture store
+
+/** A span point of trace `trace` (trace_id field), as the trace converter writes one. */
+const span = (i: number, trace: string): Point => ({
+  measurement: 'opentelemetry',
+  kvs: [tag('service', 's'), strField('trace_id', trace), strField('span_id', `s${i}`), intField('v', BigInt(i))],
+  time: BigInt(i),
+});
+const idsOf = (list: ReturnType<MemorySink['points']>) => list.map((e) => e.id);
+
+t.test('each stored point keeps its id, session, arrival time, origin and input', async (t) => {
+  const s = sink();
+  t.equal(s.wantsOrigins, true, 'the pipeline records origins for it');
+  const origin = { signal: 'logs', resource: undefined, scope: undefined, record: {} } as unknown as PointOrigin;
+  const input = { customerTags: [] } as unknown as OtelInputConfig;
+  const first = pt(1);
+  const before = Date.now();
+  await s.write({ category: 'logging', points: [first, pt(2)], session: 't1', origins: new Map([[first, origin]]), input });
+  await s.write({ category: 'metric', points: [pt(3)] });
+  const [a, b, c] = s.points();
+  t.strictSame([a.id, b.id, c.id], [1, 2, 3]);
+  t.strictSame([a.session, b.session, c.session], ['t1', 't1', undefined]);
+  t.equal(a.origin, origin);
+  t.equal(b.origin, undefined, 'a point without a recorded origin');
+  t.equal(a.input, input);
+  t.ok(a.receivedAt >= before && a.receivedAt <= Date.now());
+  t.equal(a.bytes, 16);
+  s.clear();
+  await s.write({ category: 'metric', points: [pt(4)] });
+  t.strictSame(idsOf(s.points()), [4], 'ids keep increasing across clear()');
+});
+
+t.test('queries by trace_id use the index, which follows evictions and removals', async (t) => {
+  const s = sink({ maxPoints: 3 });
+  await s.write({ category: 'tracing', points: [span(1, 'aa'), span(2, 'bb'), span(3, 'aa')], session: 'x' });
+  t.strictSame(idsOf(s.points({ traceId: 'aa' })), [1, 3]);
+  await s.write({ category: 'tracing', points: [span(4, 'aa')], session: 'y' });
+  t.strictSame(idsOf(s.points({ traceId: 'aa' })), [3, 4], 'the evicted span left the index');
+  t.strictSame(idsOf(s.points({ traceId: 'aa', session: 'y' })), [4]);
+  t.equal(s.remove({ session: 'y' }), 1);
+  t.strictSame(idsOf(s.points({ traceId: 'aa' })), [3]);
+  t.strictSame(idsOf(s.points({ traceId: 'bb' })), [2]);
+  // A log record outside any trace has trace_id "0": not indexed, not a trace.
+  await s.write({ category: 'logging', points: [span(5, '0')] });
+  t.equal(s.points().at(-1)!.traceId, undefined);
+  t.strictSame(idsOf(s.points({ traceId: '0' })), []);
+});
+
+t.test('remove(): by query, with bytes recounted and evictions kept', async (t) => {
+  const s = sink({ maxPoints: 3 });
+  await s.write({ category: 'metric', points: [pt(1), pt(2), pt(3), pt(4)], session: 'a' });
+  await s.write({ category: 'logging', points: [pt(5)], session: 'b' });
+  t.equal(s.remove({ session: 'a', tags: { host: 'h3' } }), 1);
+  t.strictSame(s.lines(), ['m,host=h4 v=4i 4', 'm,host=h5 v=5i 5']);
+  t.strictSame(s.stats(), { points: 2, bytes: 32, evicted: 2 });
+  t.equal(s.remove(), 2);
+  t.strictSame(s.stats(), { points: 0, bytes: 0, evicted: 2 });
+});
+
+t.test('waitFor: at once when satisfied, woken by a later write, false on timeout or abort', async (t) => {
+  const s = sink();
+  await s.write({ category: 'metric', points: [pt(1)], session: 'w' });
+  t.equal(await s.waitFor({ session: 'w' }, 1, 60_000), true, 'already there');
+  const pending = s.waitFor({ session: 'w', category: 'logging' }, 2, 60_000);
+  await s.write({ category: 'logging', points: [pt(2)], session: 'other' });
+  await s.write({ category: 'logging', points: [pt(3)], session: 'w' });
+  await s.write({ category: 'logging', points: [pt(4)], session: 'w' });
+  t.equal(await pending, true, 'the second matching write answered it');
+  t.equal(await s.waitFor({ session: 'nobody' }, 1, 5), false, 'timed out');
+  const abort = new AbortController();
+  const aborted = s.waitFor({ session: 'nobody' }, 1, 60_000, abort.signal);
+  abort.abort();
+  t.equal(await aborted, false);
+});
+
+t.test('waitFor: matching points evicted meanwhile do not count', async (t) => {
+  const s = sink({ maxPoints: 2 });
+  const pending = s.waitFor({ measurement: 'want' }, 2, 60_000);
+  let settled = false;
+  void pending.then(() => (settled = true));
+  // Two matching points, but the second write evicts the first: only one is there.
+  await s.write({ category: 'metric', points: [pt(1, 'want')] });
+  await s.write({ category: 'metric', points: [pt(2, 'other'), pt(3, 'want')] });
+  await Promise.resolve();
+  t.equal(settled, false);
+  await s.write({ category: 'metric', points: [pt(4, 'want')] });
+  t.equal(await pending, true);
+});
+
+t.test('onChange: told of each write that stored points and of each removal', async (t) => {
+  const s = sink();
+  const told: string[] = [];
+  const stop = s.onChange((c) => told.push(c.kind === 'points' ? `points ${c.added.map((e) => e.id).join(',')}` : `reset ${c.removed}`));
+  await s.write({ category: 'metric', points: [pt(1), pt(2)] });
+  await s.write({ category: 'metric', points: [{ measurement: 'm', kvs: [tag('a', 'b')], time: 1n }] }); // nothing stored
+  s.remove({ tags: { host: 'h1' } });
+  stop();
+  await s.write({ category: 'metric', points: [pt(3)] });
+  t.strictSame(told, ['points 1,2', 'reset 1']);
 });

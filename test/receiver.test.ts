@@ -20,7 +20,7 @@ import { tracerSetup } from './helpers/otel-sdk.js';
 
 const PB = 'application/x-protobuf';
 const JSON_CT = 'application/json';
-const LIMITS = { maxRequestBytes: 64 * 1024, maxDecompressedBytes: 256 * 1024, maxJsonDepth: 100 };
+const LIMITS = { maxRequestBytes: 64 * 1024, maxDecompressedBytes: 256 * 1024, maxJsonDepth: 100, maxConcurrentRequests: 4, maxQueuedRequests: 256, queueWaitMs: 200 };
 
 /** Two real spans from the OpenTelemetry JS SDK, serialised by its own exporters' serializers. */
 function sdkSpans() {

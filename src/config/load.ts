@@ -253,6 +253,9 @@ function assemble(file: ConfigFile, source: string | null, env: NodeJS.ProcessEn
       maxRequestBytes: file.gateway.max_request_bytes,
       maxDecompressedBytes: file.gateway.max_decompressed_bytes,
       maxJsonDepth: file.gateway.max_json_depth,
+      maxConcurrentRequests: file.gateway.max_concurrent_requests,
+      maxQueuedRequests: file.gateway.max_queued_requests,
+      queueWaitMs: file.gateway.queue_wait_ms,
     },
     access: {
       authToken: file.gateway.auth_token ?? null,
@@ -263,6 +266,7 @@ function assemble(file: ConfigFile, source: string | null, env: NodeJS.ProcessEn
       },
       rateLimit: { rps: file.gateway.rate_limit_rps, burst: file.gateway.rate_limit_burst },
     },
+    workers: file.gateway.workers,
     metrics: file.gateway.metrics,
     dataway: { urls: file.dataway.urls },
     inputs: file.inputs.opentelemetry,

@@ -21,6 +21,14 @@ const DEFAULT_LISTEN = '127.0.0.1:9529';
 const DEFAULT_DATAKIT_VERSION = '1.84.1';
 const DEFAULT_BODY_LIMIT = 64 * 1024 * 1024;
 const DEFAULT_MAX_JSON_DEPTH = 100;
+/**
+ * Admission control (issue 8, src/otlp/admission.ts): requests read, decoded and converted at once per process (one
+ * event loop: more only adds latency, a few overlap one body's network reads with another's decoding), how many wait
+ * for a slot, and for how long. Chosen by measurement (bench, 256 connections): README, benchmark.
+ */
+const DEFAULT_MAX_CONCURRENT_REQUESTS = 4;
+const DEFAULT_MAX_QUEUED_REQUESTS = 256;
+const DEFAULT_QUEUE_WAIT_MS = 200;
 /** Seconds a browser may cache a CORS preflight answer (the Collector's example value). */
 const DEFAULT_CORS_MAX_AGE = 7200;
 /** DataKit's API rate-limit burst (datakit reference §2); the rate itself defaults to off here. */
@@ -251,6 +259,11 @@ export const configFile = z.strictObject({
       max_request_bytes: positiveInt().default(DEFAULT_BODY_LIMIT),
       max_decompressed_bytes: positiveInt().default(DEFAULT_BODY_LIMIT),
       max_json_depth: positiveInt().default(DEFAULT_MAX_JSON_DEPTH),
+      max_concurrent_requests: positiveInt().default(DEFAULT_MAX_CONCURRENT_REQUESTS),
+      max_queued_requests: nonNegative().int({ error: 'expected an integer' }).default(DEFAULT_MAX_QUEUED_REQUESTS),
+      queue_wait_ms: nonNegative().int({ error: 'expected an integer' }).default(DEFAULT_QUEUE_WAIT_MS),
+      // Processes serving the port (src/workers.ts); 0 = one per core.
+      workers: nonNegative().int({ error: 'expected an integer' }).default(1),
       auth_token: z.string().min(1).optional(),
       cors_allowed_origins: z.array(originPattern).default(() => []),
       cors_allowed_headers: stringList.default(() => []),

@@ -30,6 +30,7 @@ export function isHttpUrl(s: string): boolean {
 
 const httpUrl = z.string().refine(isHttpUrl, { error: HTTP_URL });
 const format = z.enum(['line-protocol', 'json-lines']).default('line-protocol');
+const stdoutFormat = z.enum(['console', 'line-protocol', 'json-lines']).default('line-protocol');
 const gzip = z.boolean().default(true);
 
 const deliveryShape = {
@@ -46,7 +47,7 @@ const deliveryShape = {
 
 /** Each target's own keys; `url` and `path` are checked for presence by `requiredKeys` (to word the message). */
 const SHAPES = {
-  stdout: { format },
+  stdout: { format: stdoutFormat },
   file: {
     format,
     path: z.string().min(1).optional(),
@@ -56,7 +57,12 @@ const SHAPES = {
   // `url` defaults to `[dataway] urls[0]`, filled in by `withDatawayUrls` (it needs the other table).
   dataway: { url: httpUrl.optional(), gzip, ...deliveryShape },
   otlp: { url: httpUrl.optional(), headers: stringTable.default(() => ({})), gzip, ...deliveryShape },
-  memory: { max_points: positiveInt().default(100_000), max_bytes: positiveInt().default(256 * MiB) },
+  memory: {
+    max_points: positiveInt().default(100_000),
+    max_bytes: positiveInt().default(256 * MiB),
+    snapshot_dir: z.string().min(1).optional(),
+    snapshot_ci: z.boolean().optional(),
+  },
   module: { path: z.string().min(1).optional(), options: z.record(z.string(), z.unknown()).default(() => ({})) },
 } satisfies Record<SinkTarget, z.ZodRawShape>;
 
@@ -101,7 +107,15 @@ const RESOLVE: { [T in SinkTarget]: (r: Raw<T>) => ParsedSinkConfig } = {
   }),
   dataway: (r) => ({ target: 'dataway', categories: categoriesOf(r.categories), url: r.url, gzip: r.gzip, delivery: toDelivery(r) }),
   otlp: (r) => ({ target: 'otlp', categories: categoriesOf(r.categories), url: r.url!, headers: r.headers, gzip: r.gzip, delivery: toDelivery(r) }),
-  memory: (r) => ({ target: 'memory', categories: categoriesOf(r.categories), maxPoints: r.max_points, maxBytes: r.max_bytes }),
+  memory: (r) => ({
+    target: 'memory',
+    categories: categoriesOf(r.categories),
+    maxPoints: r.max_points,
+    maxBytes: r.max_bytes,
+    // Absent keys stay absent: the defaults depend on the config file's folder and the environment (memory-sink.ts).
+    ...(r.snapshot_dir !== undefined && { snapshotDir: r.snapshot_dir }),
+    ...(r.snapshot_ci !== undefined && { snapshotCi: r.snapshot_ci }),
+  }),
   module: (r) => ({ target: 'module', categories: categoriesOf(r.categories), path: r.path!, options: r.options }),
 };
 

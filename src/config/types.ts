@@ -49,6 +49,8 @@ export type SinkTarget = 'stdout' | 'file' | 'dataway' | 'otlp' | 'memory' | 'mo
 export type SinkCategory = 'tracing' | 'metric' | 'logging';
 /** How point sinks write: DataKit line protocol (default), or one JSON object per point per line. */
 export type SinkFormat = 'line-protocol' | 'json-lines';
+/** The stdout sink may also print for a person: one readable line per span, metric point or log (`console`). */
+export type StdoutFormat = SinkFormat | 'console';
 
 interface SinkBase {
   target: SinkTarget;
@@ -83,7 +85,7 @@ export interface DeliveryConfig {
 
 export interface StdoutSinkConfig extends SinkBase {
   target: 'stdout';
-  format: SinkFormat;
+  format: StdoutFormat;
 }
 
 export interface FileSinkConfig extends SinkBase {
@@ -125,6 +127,10 @@ export interface MemorySinkConfig extends SinkBase {
   maxPoints: number;
   /** Approximate bytes kept (line protocol size). Default 256 MiB. */
   maxBytes: number;
+  /** `snapshot_dir`: the fixture's golden files, relative to the config file's folder. Absent: `__snapshots__`. */
+  snapshotDir?: string;
+  /** `snapshot_ci`: a missing snapshot fails instead of being written. Absent: on when env `CI` is set (not "false"/"0"). */
+  snapshotCi?: boolean;
 }
 
 /** A user's own sink: an ES module whose default export is a factory `(options, context) => Sink`. */
@@ -194,9 +200,17 @@ export interface GatewayConfig {
     maxDecompressedBytes: number;
     /** `[gateway] max_json_depth`: nesting bound for JSON bodies. Default 100 (AnyValue levels). */
     maxJsonDepth: number;
+    /** `[gateway] max_concurrent_requests`: OTLP requests read, decoded and converted at once, per process. Default 4. */
+    maxConcurrentRequests: number;
+    /** `[gateway] max_queued_requests`: requests waiting for one of those slots; more → 503 + Retry-After. Default 256. */
+    maxQueuedRequests: number;
+    /** `[gateway] queue_wait_ms`: longest wait for a slot; longer → 503 + Retry-After. Default 200. */
+    queueWaitMs: number;
   };
   /** Our access control on the OTLP routes (receiver checklist 35, 36); everything off by default. */
   access: AccessControlConfig;
+  /** `[gateway] workers`: processes serving the port (src/workers.ts; `--workers` overrides); 0 = one per core. Default 1. */
+  workers: number;
   /** `[gateway] metrics`: serve self-metrics on `GET /metrics` (open, like /health and /ready). Default true. */
   metrics: boolean;
   /** `[dataway] urls` (reported at startup; delivery comes with the dataway sink). */

@@ -22,9 +22,9 @@ export interface CheckOptions {
 }
 
 const MAX_MEASUREMENT_BYTES = 1024;
-const MAX_FIELDS = 1024;
-const MAX_TAGS = 256;
-const MAX_KEY_BYTES = 256;
+export const MAX_FIELDS = 1024;
+export const MAX_TAGS = 256;
+export const MAX_KEY_BYTES = 256;
 const MAX_TAG_VALUE_BYTES = 1024;
 const MAX_STRING_FIELD_BYTES = 32 * 1024 * 1024;
 /** check.go compares `len(key)` with 256 bytes; a key of at most this many UTF-16 units cannot exceed it. */
@@ -43,6 +43,8 @@ interface CategoryRules {
   requireStatus: boolean;
   /** Per key string: whether it is clean under these rules, and the last point it was seen in (see keysAreClean). */
   keyMemo: Map<string, KeyMemo>;
+  /** The keys, in order, of the last point whose keys were all clean and distinct (see keysAreClean). */
+  lastCleanKeys: string[];
 }
 
 interface KeyMemo {
@@ -51,9 +53,9 @@ interface KeyMemo {
 }
 
 const RULES: Readonly<Record<Category, CategoryRules>> = {
-  tracing: { dotsInKeys: false, stringFields: true, forbiddenKeys: [], requireStatus: false, keyMemo: new Map() },
-  metric: { dotsInKeys: true, stringFields: false, forbiddenKeys: [], requireStatus: false, keyMemo: new Map() },
-  logging: { dotsInKeys: false, stringFields: true, forbiddenKeys: ['source', 'date'], requireStatus: true, keyMemo: new Map() },
+  tracing: { dotsInKeys: false, stringFields: true, forbiddenKeys: [], requireStatus: false, keyMemo: new Map(), lastCleanKeys: [] },
+  metric: { dotsInKeys: true, stringFields: false, forbiddenKeys: [], requireStatus: false, keyMemo: new Map(), lastCleanKeys: [] },
+  logging: { dotsInKeys: false, stringFields: true, forbiddenKeys: ['source', 'date'], requireStatus: true, keyMemo: new Map(), lastCleanKeys: [] },
 };
 
 /**
@@ -128,11 +130,26 @@ function isCleanKey(key: string, rules: CategoryRules): boolean {
 let pointStamp = 0;
 
 /**
- * The common case: every key is clean and occurs once, so only values need checking. Points of one kind repeat the
- * same few dozen keys, so each key's cleanliness is worked out once and the duplicate check is one memo lookup per
- * key instead of a pairwise comparison.
+ * The common case: every key is clean and occurs once, so only values need checking. Points come in runs with the
+ * very same key list (the spans of a request, a histogram's bucket points), and both properties depend on nothing
+ * else: a point with the keys of the last clean one is clean after a plain comparison. Otherwise, points of one kind
+ * repeat the same few dozen keys, so each key's cleanliness is worked out once and the duplicate check is one memo
+ * lookup per key instead of a pairwise comparison.
  */
 function keysAreClean(kvs: readonly KV[], rules: CategoryRules): boolean {
+  if (hasKeys(kvs, rules.lastCleanKeys)) return true;
+  if (!keysAreCleanByMemo(kvs, rules)) return false;
+  rules.lastCleanKeys = kvs.map((kv) => kv.key);
+  return true;
+}
+
+function hasKeys(kvs: readonly KV[], keys: readonly string[]): boolean {
+  if (kvs.length !== keys.length) return false;
+  for (let i = 0; i < kvs.length; i++) if (kvs[i].key !== keys[i]) return false;
+  return true;
+}
+
+function keysAreCleanByMemo(kvs: readonly KV[], rules: CategoryRules): boolean {
   const memo = rules.keyMemo;
   // Only ever cleared here, between points: the keys of the point being checked must keep their stamps.
   if (memo.size > KEY_MEMO_LIMIT) memo.clear();

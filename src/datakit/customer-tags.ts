@@ -7,7 +7,7 @@ import { dotsToUnderscores } from './format.js';
  * DataKit 1.84's built-in attribute key map (datakit reference §4.3, all 44 entries). Always active for spans.
  * Two outputs keep a dot (`messaging_message.id`, `messaging_destination.name`); the Tracing checker turns it into `_` (Q30).
  */
-const BUILTIN_KEY_MAP: ReadonlyMap<string, string> = new Map([
+export const BUILTIN_KEY_MAP: ReadonlyMap<string, string> = new Map([
   ['db.system', 'db_system'],
   ['db.operation', 'db_operation'],
   ['db.name', 'db_name'],

@@ -22,12 +22,6 @@ function escape(s: string, special: RegExp, escapes: RegExp): string {
   return special.test(s) ? s.replace(escapes, '\\$&') : s;
 }
 
-/** Backslashes first, so the ones added for quotes are not doubled. Native string search beats a regex here. */
-function escapeStringValue(s: string): string {
-  if (s.indexOf('\\') !== -1) s = s.replaceAll('\\', '\\\\');
-  return s.indexOf('"') === -1 ? s : s.replaceAll('"', '\\"');
-}
-
 // ---------------------------------------------------------------------------------------------- ordering
 
 /**
@@ -39,17 +33,13 @@ function mayMisorder(key: string): boolean {
   return false;
 }
 
-const byUnits = (a: KV, b: KV): number => (a.key < b.key ? -1 : a.key > b.key ? 1 : 0);
-
 /** Maps a UTF-16 unit so that unit order becomes code-point (= UTF-8 byte) order: surrogates move above U+FFFF. */
 function byteOrderRank(unit: number): number {
   if (unit < 0xd800) return unit;
   return unit < 0xe000 ? unit + 0x2000 : unit - 0x800;
 }
 
-function byBytes(a: KV, b: KV): number {
-  const x = a.key;
-  const y = b.key;
+function compareBytes(x: string, y: string): number {
   const n = Math.min(x.length, y.length);
   for (let i = 0; i < n; i++) {
     const cx = x.charCodeAt(i);
@@ -59,24 +49,108 @@ function byBytes(a: KV, b: KV): number {
   return x.length - y.length;
 }
 
+const compareUnits = (x: string, y: string): number => (x < y ? -1 : x > y ? 1 : 0);
+
 /** Up to this many keys an inline insertion sort beats Array.prototype.sort with a comparator (measured ~25%). */
 const INSERTION_SORT_MAX = 24;
 
-/** Stable sort by key: UTF-16 order when `byteOrder` is false (see mayMisorder), else UTF-8 byte order. */
-function sortByKey(kvs: KV[], byteOrder: boolean): void {
-  if (byteOrder || kvs.length > INSERTION_SORT_MAX) {
-    kvs.sort(byteOrder ? byBytes : byUnits);
+/**
+ * Stable sort of positions in `kvs` by key: UTF-16 order when `byteOrder` is false (see mayMisorder), else UTF-8
+ * byte order.
+ */
+function sortByKey(at: number[], kvs: readonly KV[], byteOrder: boolean): void {
+  if (byteOrder || at.length > INSERTION_SORT_MAX) {
+    const compare = byteOrder ? compareBytes : compareUnits;
+    at.sort((a, b) => compare(kvs[a].key, kvs[b].key));
     return;
   }
-  for (let i = 1; i < kvs.length; i++) {
-    const kv = kvs[i];
+  for (let i = 1; i < at.length; i++) {
+    const p = at[i];
+    const key = kvs[p].key;
     let j = i - 1;
-    for (; j >= 0 && kvs[j].key > kv.key; j--) kvs[j + 1] = kvs[j];
-    kvs[j + 1] = kv;
+    for (; j >= 0 && kvs[at[j]].key > key; j--) at[j + 1] = at[j];
+    at[j + 1] = p;
   }
 }
 
+/**
+ * Where a point's keys go in its line (§9.1): positions in `kvs`, tags and fields apart, each sorted by raw key, with
+ * the escaped key text that precedes each value. Worked out for one key list; valid for any list of the same keys
+ * (and kinds) in the same order.
+ */
+interface KeyOrder {
+  keys: string[];
+  isTag: boolean[];
+  tags: number[];
+  /** `,<escaped key>=` per entry of `tags`. */
+  tagPrefixes: string[];
+  fields: number[];
+  /** `<escaped key>=` per entry of `fields`. */
+  fieldPrefixes: string[];
+}
+
+function keyOrderOf(kvs: readonly KV[]): KeyOrder {
+  const tags: number[] = [];
+  const fields: number[] = [];
+  let tagsByBytes = false;
+  let fieldsByBytes = false;
+  for (let i = 0; i < kvs.length; i++) {
+    const kv = kvs[i];
+    if (kv.isTag) {
+      tags.push(i);
+      tagsByBytes ||= mayMisorder(kv.key);
+    } else {
+      fields.push(i);
+      fieldsByBytes ||= mayMisorder(kv.key);
+    }
+  }
+  sortByKey(tags, kvs, tagsByBytes);
+  sortByKey(fields, kvs, fieldsByBytes);
+  return {
+    keys: kvs.map((kv) => kv.key),
+    isTag: kvs.map((kv) => kv.isTag),
+    tags,
+    tagPrefixes: tags.map((i) => ',' + escape(kvs[i].key, TAG_SPECIAL, TAG_ESCAPES) + '='),
+    fields,
+    fieldPrefixes: fields.map((i) => escape(kvs[i].key, FIELD_KEY_SPECIAL, FIELD_KEY_ESCAPES) + '='),
+  };
+}
+
+function hasKeys(order: KeyOrder, kvs: readonly KV[]): boolean {
+  const { keys, isTag } = order;
+  if (keys.length !== kvs.length) return false;
+  for (let i = 0; i < kvs.length; i++) if (kvs[i].key !== keys[i] || kvs[i].isTag !== isTag[i]) return false;
+  return true;
+}
+
+/**
+ * The order of the last key list encoded. Points come in runs of one shape (every span of a request has the same
+ * keys in the same order, so do the points of one metric), so the sort and the key escaping run once per run and
+ * the other points of the run only compare their keys with it.
+ */
+let lastOrder: KeyOrder | undefined;
+
+function keyOrder(kvs: readonly KV[]): KeyOrder {
+  if (lastOrder === undefined || !hasKeys(lastOrder, kvs)) lastOrder = keyOrderOf(kvs);
+  return lastOrder;
+}
+
 // ---------------------------------------------------------------------------------------------- encoding
+
+/** JSON.stringify escapes these beyond `"` and `\`: controls and lone surrogates, which line protocol leaves raw. */
+const JSON_ONLY_ESCAPES = /[\u0000-\u001f]|[\ud800-\udbff](?![\udc00-\udfff])|(?<![\ud800-\udbff])[\udc00-\udfff]/;
+
+/**
+ * A string field value in quotes, `"` and `\` escaped (§9.2). Most values have neither and are only quoted. For the
+ * others (every span `message`: it is JSON) the native JSON.stringify escapes exactly those two whenever the value
+ * holds nothing else JSON would escape — always true of protojson text, which has those escaped already.
+ */
+function stringFieldText(s: string): string {
+  if (s.indexOf('"') === -1 && s.indexOf('\\') === -1) return '"' + s + '"';
+  if (!JSON_ONLY_ESCAPES.test(s)) return JSON.stringify(s);
+  // Backslashes first, so the ones added for quotes are not doubled.
+  return '"' + s.replaceAll('\\', '\\\\').replaceAll('"', '\\"') + '"';
+}
 
 function fieldValueText(v: FieldValue): string | null {
   switch (v.type) {
@@ -90,7 +164,7 @@ function fieldValueText(v: FieldValue): string | null {
     case 'bool':
       return v.value ? 'true' : 'false';
     case 'string':
-      return '"' + escapeStringValue(v.value) + '"';
+      return stringFieldText(v.value);
   }
 }
 
@@ -103,42 +177,43 @@ export interface SortedKeys {
 
 /** Splits and sorts a point's keys in UTF-8 byte order; null when it has no field (the Go encoder rejects it). */
 export function sortedKeys(point: Point): SortedKeys | null {
+  const { kvs } = point;
+  const order = keyOrder(kvs);
+  if (order.fields.length === 0) return null;
   const tags: TagKV[] = [];
-  const fields: FieldKV[] = [];
-  let tagsByBytes = false;
-  let fieldsByBytes = false;
-  for (const kv of point.kvs) {
-    if (kv.isTag) {
-      if (kv.value === '') continue;
-      tags.push(kv);
-      tagsByBytes ||= mayMisorder(kv.key);
-    } else {
-      fields.push(kv);
-      fieldsByBytes ||= mayMisorder(kv.key);
-    }
+  for (const i of order.tags) {
+    const t = kvs[i] as TagKV;
+    if (t.value !== '') tags.push(t);
   }
-  if (fields.length === 0) return null;
-  sortByKey(tags, tagsByBytes);
-  sortByKey(fields, fieldsByBytes);
-  return { tags, fields };
+  return { tags, fields: order.fields.map((i) => kvs[i] as FieldKV) };
+}
+
+/** The measurement of the last line, escaped: all points of a batch share one. */
+let lastMeasurement = { raw: '', text: '' };
+
+function measurementText(measurement: string): string {
+  if (measurement !== lastMeasurement.raw) {
+    lastMeasurement = { raw: measurement, text: escape(measurement, MEASUREMENT_SPECIAL, MEASUREMENT_ESCAPES) };
+  }
+  return lastMeasurement.text;
 }
 
 /** The line, or null when the Go encoder would reject the point (no fields, a NaN/Inf float): it is left out (§9.1). */
 export function encodeLine(point: Point): string | null {
-  const keys = sortedKeys(point);
-  if (keys === null) return null;
-  const { tags, fields } = keys;
+  const { kvs } = point;
+  const order = keyOrder(kvs);
+  const { tags, fields, tagPrefixes, fieldPrefixes } = order;
+  if (fields.length === 0) return null;
 
-  let line = escape(point.measurement, MEASUREMENT_SPECIAL, MEASUREMENT_ESCAPES);
-  for (const t of tags) {
-    line += ',' + escape(t.key, TAG_SPECIAL, TAG_ESCAPES) + '=' + escape(t.value, TAG_SPECIAL, TAG_ESCAPES);
+  let line = measurementText(point.measurement);
+  for (let i = 0; i < tags.length; i++) {
+    const value = (kvs[tags[i]] as TagKV).value;
+    if (value !== '') line += tagPrefixes[i] + escape(value, TAG_SPECIAL, TAG_ESCAPES);
   }
-  let separator = ' ';
-  for (const f of fields) {
-    const value = fieldValueText(f.value);
+  for (let i = 0; i < fields.length; i++) {
+    const value = fieldValueText((kvs[fields[i]] as FieldKV).value);
     if (value === null) return null;
-    line += separator + escape(f.key, FIELD_KEY_SPECIAL, FIELD_KEY_ESCAPES) + '=' + value;
-    separator = ',';
+    line += (i === 0 ? ' ' : ',') + fieldPrefixes[i] + value;
   }
   return line + ' ' + point.time;
 }
@@ -163,4 +238,40 @@ export function encodePoints(points: readonly Point[]): string {
     separator = '\n';
   }
   return out;
+}
+
+/**
+ * Output meant for writing stays in pieces of this many bytes or fewer: on the VMs we run on, one text or buffer of
+ * 128 KiB or more per batch costs page faults on first touch (~16 µs each, issue 8) and a copy of the whole batch
+ * when its string is flattened; 64 KiB buffers are reused by the allocator and filled straight from each line.
+ */
+export const MAX_CHUNK_BYTES = 64 * 1024;
+
+/**
+ * The points' lines as UTF-8, each line ending in `\n`, in buffers of at most `maxChunkBytes` bytes (a longer line
+ * gets a buffer of its own); the buffers joined equal `Buffer.from(encodePoints(points) + '\n')`. Empty when no
+ * point can be encoded.
+ */
+export function encodePointBuffers(points: readonly Point[], maxChunkBytes = MAX_CHUNK_BYTES): Buffer[] {
+  const buffers: Buffer[] = [];
+  let buf = Buffer.allocUnsafe(maxChunkBytes);
+  let used = 0;
+  for (const point of points) {
+    const line = encodeLine(point);
+    if (line === null) continue;
+    const room = buf.length - used;
+    // A UTF-16 unit is at most 3 bytes of UTF-8: only a line that might not fit is measured.
+    if (line.length * 3 + 1 > room) {
+      const lineBytes = Buffer.byteLength(line) + 1;
+      if (lineBytes > room) {
+        if (used > 0) buffers.push(buf.subarray(0, used));
+        buf = Buffer.allocUnsafe(Math.max(maxChunkBytes, lineBytes));
+        used = 0;
+      }
+    }
+    used += buf.write(line, used);
+    buf[used++] = 0x0a;
+  }
+  if (used > 0) buffers.push(buf.subarray(0, used));
+  return buffers;
 }

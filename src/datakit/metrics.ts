@@ -14,7 +14,7 @@ import { checkPoint, type CheckOptions } from './checker.js';
 import { recordOrigins, type PointOrigins } from './origin.js';
 import type { ConvertContext } from './context.js';
 import { formatFloat } from './format.js';
-import { addKV, floatField, intField, tag, uintField, type KV, type Point } from './point.js';
+import { addKV, floatField, intField, tag, uintField, type KV, type Point, type TagKV } from './point.js';
 
 /**
  * Metrics → `otel_service` points, as DataKit 1.84 builds them (datakit reference §6).
@@ -103,6 +103,8 @@ function attributeTags(attrs: readonly KeyValue[], scope: ScopeTags): KV[] {
   return withOwnKVs(scope.base, attributeMap(attrs, scope.strict), tag);
 }
 
+const hasKey = (kvs: readonly KV[], key: string): boolean => kvs.some((kv) => kv.key === key);
+
 function addAll(kvs: KV[], ...added: KV[]): KV[] {
   for (const kv of added) addKV(kvs, kv);
   return kvs;
@@ -149,13 +151,34 @@ function histogramPoints(metric: Metric, dp: HistogramDataPoint, scope: ScopeTag
   if (dp.bucketCounts.length <= 1 || bounds.length === 0) return;
   const bucketKey = metric.name + '_bucket';
   const unit = tag('unit', metric.unit);
+  const leTags = leTagsOf(bounds);
+  // Each bucket point is the tags plus these three keys, each added (first wins). `<name>_bucket`, `le` and `unit`
+  // differ from each other, so whether one is added depends on the tags alone: worked out once, not per bucket.
+  const addBucket = !hasKey(tags, bucketKey);
+  const addLe = !hasKey(tags, 'le');
+  const addUnit = !hasKey(tags, 'unit');
   let cumulative = 0n;
   for (let i = 0; i < dp.bucketCounts.length; i++) {
     cumulative = BigInt.asUintN(64, cumulative + dp.bucketCounts[i]); // uint64 arithmetic, as in Go
-    const le = i < bounds.length ? formatFloat(bounds[i]) : '+Inf';
-    const kvs = addAll(tags.slice(), uintField(bucketKey, cumulative), tag('le', le), unit);
+    const kvs = tags.slice();
+    if (addBucket) kvs.push(uintField(bucketKey, cumulative));
+    if (addLe) kvs.push(i < bounds.length ? leTags[i] : LE_INF);
+    if (addUnit) kvs.push(unit);
     emit({ measurement: MEASUREMENT, kvs, time }, scope, out);
   }
+}
+
+const LE_INF = tag('le', '+Inf');
+/** The `le` tags of the last bounds seen: the data points of a histogram (usually of all histograms) share bounds. */
+let lastLe: { bounds: readonly number[]; tags: readonly TagKV[] } = { bounds: [], tags: [] };
+
+function leTagsOf(bounds: readonly number[]): readonly TagKV[] {
+  const last = lastLe.bounds;
+  let same = last.length === bounds.length;
+  // Object.is: -0 and 0 print differently (`-0`), and NaN must match itself.
+  for (let i = 0; same && i < bounds.length; i++) same = Object.is(last[i], bounds[i]);
+  if (!same) lastLe = { bounds: bounds.slice(), tags: bounds.map((b) => tag('le', formatFloat(b))) };
+  return lastLe.tags;
 }
 
 /**

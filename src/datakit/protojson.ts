@@ -38,88 +38,96 @@ const jsonString = (s: string): string => (NEEDS_ESCAPE.test(s) ? JSON.stringify
 
 const base64 = (b: Uint8Array): string => bufferOf(b).toString('base64');
 
-/**
- * Collects `"key":value` members, leaving out proto3 zero values as protojson does. Parts are joined rather than
- * appended with `+=`: join gives one flat string, where `+=` leaves a tree of cons strings per message that costs
- * the garbage collector far more than the copy (and keeps the decoded request alive while points wait in queues).
+/*
+ * Messages are built by appending to one string. Each append makes a cons cell, and the whole tree is copied once,
+ * into one flat string, when the text is first read (line-protocol encoding): cheaper than collecting parts in
+ * arrays and joining them per message and per list. The tree only references strings of the decoded request, which
+ * the point batch keeps anyway (PointBatch.source).
+ *
+ * A message's members are built without braces; `member` starts a member, with a comma unless it is the first.
+ * Keys are passed quoted with their colon (`"name":`), as they are written.
  */
-class Members {
-  private parts: string[] = [];
-  raw(key: string, json: string): this {
-    this.parts.push(`"${key}":${json}`);
-    return this;
+const member = (m: string, key: string, json: string): string => (m === '' ? key : m + ',' + key) + json;
+
+const strMember = (m: string, key: string, s: string): string => (s === '' ? m : member(m, key, jsonString(s)));
+const bytesMember = (m: string, key: string, b: Uint8Array): string => (b.length === 0 ? m : member(m, key, '"' + base64(b) + '"'));
+const u32Member = (m: string, key: string, n: number): string => (n === 0 ? m : member(m, key, String(n)));
+const u64Member = (m: string, key: string, n: bigint): string => (n === 0n ? m : member(m, key, '"' + n + '"'));
+
+/** A JSON array of the items, each rendered by `render`. */
+function listJson<T>(items: readonly T[], render: (item: T) => string): string {
+  let out = '[';
+  for (let i = 0; i < items.length; i++) {
+    if (i > 0) out += ',';
+    out += render(items[i]);
   }
-  str(key: string, s: string): this {
-    return s === '' ? this : this.raw(key, jsonString(s));
-  }
-  bytes(key: string, b: Uint8Array): this {
-    return b.length === 0 ? this : this.raw(key, `"${base64(b)}"`);
-  }
-  u32(key: string, n: number): this {
-    return n === 0 ? this : this.raw(key, String(n));
-  }
-  u64(key: string, n: bigint): this {
-    return n === 0n ? this : this.raw(key, `"${n}"`);
-  }
-  list<T>(key: string, items: readonly T[], render: (item: T, index: number) => string): this {
-    return items.length === 0 ? this : this.raw(key, `[${items.map(render).join(',')}]`);
-  }
-  toString(): string {
-    return `{${this.parts.join(',')}}`;
-  }
+  return out + ']';
 }
+
+/** An empty list is left out, as protojson leaves out every empty repeated field. */
+const listMember = <T>(m: string, key: string, items: readonly T[], render: (item: T) => string): string =>
+  items.length === 0 ? m : member(m, key, listJson(items, render));
 
 function anyValueJson(v: AnyValue): string {
   switch (v.kind) {
     case 'string':
-      return `{"stringValue":${jsonString(v.value)}}`;
+      return NEEDS_ESCAPE.test(v.value) ? '{"stringValue":' + JSON.stringify(v.value) + '}' : '{"stringValue":"' + v.value + '"}';
     case 'bool':
-      return `{"boolValue":${v.value}}`;
+      return v.value ? '{"boolValue":true}' : '{"boolValue":false}';
     case 'int':
-      return `{"intValue":"${v.value}"}`;
+      return '{"intValue":"' + v.value + '"}';
     case 'double':
-      return `{"doubleValue":${doubleJson(v.value)}}`;
+      return '{"doubleValue":' + doubleJson(v.value) + '}';
     case 'bytes':
-      return `{"bytesValue":"${base64(v.value)}"}`;
+      return '{"bytesValue":"' + base64(v.value) + '"}';
     case 'array':
-      return `{"arrayValue":${arrayValueJson(v.values)}}`;
+      return '{"arrayValue":' + arrayValueJson(v.values) + '}';
     case 'kvlist':
-      return `{"kvlistValue":${kvListJson(v.values)}}`;
+      return '{"kvlistValue":' + kvListJson(v.values) + '}';
     case 'empty':
       return '{}';
   }
 }
 
-/** Written out by hand rather than with Members: it is the most frequent message (every attribute). */
+/** Written with as few appends as possible: it is the most frequent message (every attribute). */
 function keyValueJson(kv: KeyValue): string {
-  const key = kv.key === '' ? '' : `"key":${jsonString(kv.key)}`;
-  if (kv.value === undefined) return `{${key}}`;
-  return `{${key}${key === '' ? '' : ','}"value":${anyValueJson(kv.value)}}`;
+  if (kv.value !== undefined && kv.key !== '' && !NEEDS_ESCAPE.test(kv.key)) {
+    return '{"key":"' + kv.key + '","value":' + anyValueJson(kv.value) + '}';
+  }
+  const key = kv.key === '' ? '' : '"key":' + jsonString(kv.key);
+  if (kv.value === undefined) return '{' + key + '}';
+  return '{' + member(key, '"value":', anyValueJson(kv.value)) + '}';
 }
 
 /** An `ArrayValue` message: `{"values":[…]}`, or `{}` when empty. */
-export const arrayValueJson = (values: readonly AnyValue[]): string => new Members().list('values', values, anyValueJson).toString();
+export const arrayValueJson = (values: readonly AnyValue[]): string => '{' + listMember('', '"values":', values, anyValueJson) + '}';
 
 /** A `KeyValueList` message: `{"values":[{"key":…,"value":…}]}`, or `{}` when empty. */
-export const kvListJson = (values: readonly KeyValue[]): string => new Members().list('values', values, keyValueJson).toString();
+export const kvListJson = (values: readonly KeyValue[]): string => '{' + listMember('', '"values":', values, keyValueJson) + '}';
 
 function eventJson(e: SpanEvent): string {
-  return new Members()
-    .u64('timeUnixNano', e.timeUnixNano)
-    .str('name', e.name)
-    .list('attributes', e.attributes, keyValueJson)
-    .u32('droppedAttributesCount', e.droppedAttributesCount)
-    .toString();
+  let m = u64Member('', '"timeUnixNano":', e.timeUnixNano);
+  m = strMember(m, '"name":', e.name);
+  m = listMember(m, '"attributes":', e.attributes, keyValueJson);
+  return '{' + u32Member(m, '"droppedAttributesCount":', e.droppedAttributesCount) + '}';
+}
+
+/** The events, with the one consumed by the error fields (index `consumed`, -1 for none) written as `{}`. */
+function eventsJson(events: readonly SpanEvent[], consumed: number): string {
+  let out = '[';
+  for (let i = 0; i < events.length; i++) {
+    if (i > 0) out += ',';
+    out += i === consumed ? '{}' : eventJson(events[i]);
+  }
+  return out + ']';
 }
 
 function linkJson(l: SpanLink): string {
-  return new Members()
-    .bytes('traceId', l.traceId)
-    .bytes('spanId', l.spanId)
-    .str('traceState', l.traceState)
-    .list('attributes', l.attributes, keyValueJson)
-    .u32('droppedAttributesCount', l.droppedAttributesCount)
-    .toString();
+  let m = bytesMember('', '"traceId":', l.traceId);
+  m = bytesMember(m, '"spanId":', l.spanId);
+  m = strMember(m, '"traceState":', l.traceState);
+  m = listMember(m, '"attributes":', l.attributes, keyValueJson);
+  return '{' + u32Member(m, '"droppedAttributesCount":', l.droppedAttributesCount) + '}';
 }
 
 export interface SpanMessageOptions {
@@ -133,24 +141,30 @@ export interface SpanMessageOptions {
 
 /** The span `message` field (datakit reference §5.14, protojson encoder). */
 export function spanMessageJson(span: Span, opts: SpanMessageOptions): string {
-  const m = new Members();
-  if (!opts.clean) m.bytes('traceId', span.traceId).bytes('spanId', span.spanId);
-  m.str('traceState', span.traceState);
-  if (!opts.clean) {
-    m.bytes('parentSpanId', span.parentSpanId).str('name', span.name);
-    if (span.kind !== 0) m.raw('kind', enumJson(SPAN_KIND_NAMES, span.kind));
-    m.u64('startTimeUnixNano', span.startTimeUnixNano).u64('endTimeUnixNano', span.endTimeUnixNano);
+  const { clean } = opts;
+  let m = '';
+  if (!clean) {
+    m = bytesMember(m, '"traceId":', span.traceId);
+    m = bytesMember(m, '"spanId":', span.spanId);
   }
-  m.list('attributes', opts.attributes, keyValueJson)
-    .u32('droppedAttributesCount', span.droppedAttributesCount)
-    .list('events', span.events, (e, i) => (i === opts.consumedEvent ? '{}' : eventJson(e)))
-    .u32('droppedEventsCount', span.droppedEventsCount)
-    .list('links', span.links, linkJson)
-    .u32('droppedLinksCount', span.droppedLinksCount);
-  if (!opts.clean && span.status !== undefined) {
-    const s = new Members().str('message', span.status.message);
-    if (span.status.code !== 0) s.raw('code', enumJson(STATUS_CODE_NAMES, span.status.code));
-    m.raw('status', s.toString());
+  m = strMember(m, '"traceState":', span.traceState);
+  if (!clean) {
+    m = bytesMember(m, '"parentSpanId":', span.parentSpanId);
+    m = strMember(m, '"name":', span.name);
+    if (span.kind !== 0) m = member(m, '"kind":', enumJson(SPAN_KIND_NAMES, span.kind));
+    m = u64Member(m, '"startTimeUnixNano":', span.startTimeUnixNano);
+    m = u64Member(m, '"endTimeUnixNano":', span.endTimeUnixNano);
   }
-  return m.toString();
+  m = listMember(m, '"attributes":', opts.attributes, keyValueJson);
+  m = u32Member(m, '"droppedAttributesCount":', span.droppedAttributesCount);
+  if (span.events.length > 0) m = member(m, '"events":', eventsJson(span.events, opts.consumedEvent));
+  m = u32Member(m, '"droppedEventsCount":', span.droppedEventsCount);
+  m = listMember(m, '"links":', span.links, linkJson);
+  m = u32Member(m, '"droppedLinksCount":', span.droppedLinksCount);
+  if (!clean && span.status !== undefined) {
+    let status = strMember('', '"message":', span.status.message);
+    if (span.status.code !== 0) status = member(status, '"code":', enumJson(STATUS_CODE_NAMES, span.status.code));
+    m = member(m, '"status":', '{' + status + '}');
+  }
+  return '{' + m + '}';
 }

@@ -27,8 +27,8 @@ const STATUS_TAGS = { ok: tag('status', 'ok'), error: tag('status', 'error'), in
 const SPAN_TYPE_TAGS = { entry: tag('span_type', 'entry'), local: tag('span_type', 'local'), exit: tag('span_type', 'exit') };
 const SOURCE_TAG = tag('source', 'opentelemetry');
 /** The span attributes whose value replaces `service` when the service split is on (§5.7). */
-const SPLIT_KEYS = new Set(['db.system', 'rpc.system', 'messaging.system']);
-const ERROR_FIELDS: ReadonlyArray<readonly [attribute: string, field: string]> = [
+export const SPLIT_KEYS = new Set(['db.system', 'rpc.system', 'messaging.system']);
+export const ERROR_FIELDS: ReadonlyArray<readonly [attribute: string, field: string]> = [
   ['exception.type', 'error_type'],
   ['exception.message', 'error_message'],
   ['exception.stacktrace', 'error_stack'],
@@ -49,7 +49,7 @@ const findAttr = (attrs: readonly KeyValue[], key: string): KeyValue | undefined
 const micros = (ns: bigint): bigint => BigInt.asIntN(64, ns) / 1000n;
 
 /** The value of a selected attribute (§4.7); `null` when nothing is emitted. */
-function selectedKV(key: string, v: AnyValue): KV | null {
+export function selectedKV(key: string, v: AnyValue): KV | null {
   switch (v.kind) {
     case 'string':
       return strField(key, v.value);
@@ -189,8 +189,9 @@ interface SpanIds {
 
 /** Converts a whole request. `filters` (close_resource, sampler…) run per ResourceSpans, DataKit's trace group (Q41). */
 export function convertTraces(req: TracesRequest, ctx: ConvertContext, filters?: TraceFilters): Point[] {
-  // span_type looks across every span of the request, so ids are converted up front (§5.6).
-  const ids = new Map<Span, SpanIds>();
+  // span_type looks across every span of the request, so ids are converted up front (§5.6), in the order the
+  // second loop visits the spans.
+  const ids: SpanIds[] = [];
   const spanIds = new Set<string>();
   const parentIds = new Set<string>();
   for (const rs of req.resourceSpans) {
@@ -201,7 +202,7 @@ export function convertTraces(req: TracesRequest, ctx: ConvertContext, filters?:
           spanId: convertId(span.spanId, ctx.input),
           parentId: convertId(span.parentSpanId, ctx.input),
         };
-        ids.set(span, converted);
+        ids.push(converted);
         spanIds.add(converted.spanId);
         parentIds.add(converted.parentId);
       }
@@ -210,6 +211,7 @@ export function convertTraces(req: TracesRequest, ctx: ConvertContext, filters?:
 
   const tags = requestTags(ctx);
   const points: Point[] = [];
+  let next = 0;
   for (const rs of req.resourceSpans) {
     const rc = resourceContext(rs, ctx);
     const group: Point[] = [];
@@ -218,7 +220,7 @@ export function convertTraces(req: TracesRequest, ctx: ConvertContext, filters?:
       const scopeNotSelected: KeyValue[] = [];
       if (ss.scope) selectAttributes(ss.scope.attributes, ctx, scopeSelected, scopeNotSelected);
       for (const span of ss.spans) {
-        const spanIdsOf = ids.get(span)!;
+        const spanIdsOf = ids[next++];
         const type = spanTypeTag(spanIdsOf.spanId, spanIdsOf.parentId, spanIds, parentIds);
         const point = spanPoint(span, spanIdsOf, type, tags, rc, scopeSelected, scopeNotSelected, ctx);
         if (point === null) continue;

@@ -1,5 +1,6 @@
 import type { FastifyBaseLogger, FastifyError, FastifyInstance, FastifyPluginAsync, FastifyReply, FastifyRequest } from 'fastify';
 import type { AccessControlConfig, GatewayConfig, OtelInputConfig } from '../config/types.js';
+import { AdmissionControl, admissionLimitsOf, type AdmissionWatcher } from './admission.js';
 import { TokenAuth } from './auth.js';
 import { CorsPolicy } from './cors.js';
 import { decodeRequest, type JsonDecodeOptions } from './decode.js';
@@ -32,7 +33,8 @@ import { exportResponseBody, statusBody, type ExportResult } from './responses.j
  *
  * Order of a request: CORS headers (and the answer to a preflight) → route (404/405, before any body is read) →
  * rate limit (429) → auth (401) → `admit` (load shedding, before the body) →
- * Content-Type / Content-Encoding (415 / strict 400, before the body) → body with `maxRequestBytes` (413) →
+ * Content-Type / Content-Encoding (415 / strict 400, before the body) → a concurrency slot (admission.ts: wait in the
+ * queue, or 503 + Retry-After, before the body) → body with `maxRequestBytes` (413) →
  * decompression with `maxDecompressedBytes` (413) → decode (400) → `handle` (503 on RetryableError, 500 otherwise)
  * → 200 `Export*ServiceResponse`. Every refusal is thrown and answered by the one error handler below.
  */
@@ -70,8 +72,8 @@ export interface ReceiverOptions {
   admit?(signal: Signal): { retryAfterSeconds: number } | null;
   /** `[gateway]` auth token, CORS and rate limit (checklist 35, 36), for every input; absent = all off. */
   access?: AccessControlConfig;
-  /** Told about every answered request (self-metrics, checklist 42). */
-  observer?: ReceiverObserver;
+  /** Told about every answered request (self-metrics, checklist 42); shown the admission queue if it watches it. */
+  observer?: ReceiverObserver & Partial<AdmissionWatcher>;
 }
 
 const SIGNALS: readonly Signal[] = ['traces', 'metrics', 'logs'];
@@ -141,6 +143,26 @@ class NegotiationError extends HttpError {
   ) {
     super(statusCode, message, headers);
   }
+}
+
+/** Seconds a client refused by admission control is told to wait: a slot frees within milliseconds. */
+const BUSY_RETRY_AFTER_SECONDS = 1;
+
+/**
+ * Admission control (admission.ts), once the request is known to be acceptable but before its body is read: a slot
+ * now (`done()`), later (`done()` from the queue), or 503 + Retry-After when the queue is full or the wait expires.
+ * The slot (or queue place) is given back when the response is closed: answered, failed or the client gone.
+ */
+function takeSlot(admission: AdmissionControl, signal: Signal, reply: FastifyReply, done: (err?: Error) => void): void {
+  const ticket = admission.enter((admitted) =>
+    done(admitted ? undefined : new RetryableError(`the gateway is busy: no ${signal} request slot freed up in time; retry the export later`, BUSY_RETRY_AFTER_SECONDS)),
+  );
+  if (ticket.state === 'refused') {
+    done(new RetryableError(`the gateway is busy: too many ${signal} requests waiting; retry the export later`, BUSY_RETRY_AFTER_SECONDS));
+    return;
+  }
+  reply.raw.once('close', () => admission.leave(ticket));
+  if (ticket.state === 'active') done();
 }
 
 /** The 503 for requests arriving while closing: counted apart from overload. */
@@ -488,10 +510,14 @@ export const otlpReceiver: FastifyPluginAsync<ReceiverOptions> = async (app: Fas
   const warnings = new DataKitDifferenceWarnings(app.log);
   // Read per request, never captured at registration: update() swaps it (hot reload).
   let current = ReceiverState.compile(opts, warnings);
+  // One queue per process, whatever the configuration: it shares out this event loop.
+  const admission = new AdmissionControl(admissionLimitsOf(opts.limits));
+  opts.observer?.watchAdmission?.(admission);
   app.decorate('otlpReceiver', {
     update(next: ReceiverOptions): Promise<void> {
       const previous = current;
       current = ReceiverState.compile(next, warnings);
+      admission.setLimits(admissionLimitsOf(next.limits));
       return previous.retire();
     },
   } satisfies ReceiverControl);
@@ -572,7 +598,7 @@ export const otlpReceiver: FastifyPluginAsync<ReceiverOptions> = async (app: Fas
         done(err as Error);
         return;
       }
-      done();
+      takeSlot(admission, route.signal, reply, done);
     },
     handler: (request, reply) => receive(request.otlpRoute!, request, reply, request.otlpState!),
   });

@@ -1,22 +1,32 @@
 import { once } from 'node:events';
 import type { Writable } from 'node:stream';
-import type { SinkFormat, StdoutSinkConfig } from '../config/types.js';
+import type { StdoutFormat, StdoutSinkConfig } from '../config/types.js';
 import type { Category, PointBatch } from '../datakit/point.js';
+import { formatConsoleBatch } from './console-format.js';
 import { formatBatch } from './json-lines.js';
 import type { Sink, SinkContext } from './sink.js';
 
-/** Prints each point as DataKit line protocol (or a JSON line), one per line: the local stand-in's "what DataKit would store". */
+/**
+ * Prints each point, one per line: as DataKit line protocol or a JSON line (the local stand-in's "what DataKit would
+ * store"), or as a readable line for a person (`console`, console-format.ts).
+ */
 export class StdoutSink implements Sink {
   readonly name = 'stdout';
+  /** The console format recognises LLM calls on the span a point came from. */
+  readonly wantsOrigins: boolean;
 
   constructor(
     readonly categories: ReadonlySet<Category>,
     private readonly out: Writable = process.stdout,
-    private readonly format: SinkFormat = 'line-protocol',
-  ) {}
+    private readonly format: StdoutFormat = 'line-protocol',
+    /** Console format only: ANSI colours. */
+    private readonly colour = false,
+  ) {
+    this.wantsOrigins = format === 'console';
+  }
 
   async write(batch: PointBatch): Promise<void> {
-    const text = formatBatch(this.format, batch);
+    const text = this.format === 'console' ? formatConsoleBatch(batch, this.colour) : formatBatch(this.format, batch);
     if (text === '') return;
     // One write per batch keeps a request's lines together when several requests are in flight.
     if (!this.out.write(text)) await once(this.out, 'drain');
@@ -30,7 +40,12 @@ export class StdoutSink implements Sink {
   async close(): Promise<void> {}
 }
 
+/** Colour for a terminal only, and never when NO_COLOR is set (https://no-color.org). */
+export function stdoutWantsColour(env: NodeJS.ProcessEnv = process.env): boolean {
+  return process.stdout.isTTY === true && !env.NO_COLOR;
+}
+
 /** `target = "stdout"` (registry factory). */
 export function createStdoutSink(config: StdoutSinkConfig, _ctx: SinkContext): Sink {
-  return new StdoutSink(new Set(config.categories), process.stdout, config.format);
+  return new StdoutSink(new Set(config.categories), process.stdout, config.format, stdoutWantsColour());
 }
