@@ -86,10 +86,13 @@ function gatewayEnv(): NodeJS.ProcessEnv {
   return { ...Object.fromEntries(Object.entries(process.env).filter(([k]) => !k.startsWith('ENV_'))), LOG_LEVEL: 'info' };
 }
 
-/** The real gateway: `node --import tsx src/cli.ts --config <bench config> --listen 127.0.0.1:0 [--workers N]`. */
+/**
+ * The real gateway as `npm start` runs it (with its young-generation size, see README "Operating it"):
+ * `node --max-semi-space-size=32 --import tsx src/cli.ts --config <bench config> --listen 127.0.0.1:0 [--workers N]`.
+ */
 export function startGatewayServer(configFile: string, workers = 1): Promise<BenchServer> {
   writeFileSync(configFile, benchConfigToml());
-  const args = ['--import', 'tsx', 'src/cli.ts', '--config', configFile, '--listen', '127.0.0.1:0'];
+  const args = ['--max-semi-space-size=32', '--import', 'tsx', 'src/cli.ts', '--config', configFile, '--listen', '127.0.0.1:0'];
   if (workers !== 1) args.push('--workers', String(workers));
   const child = spawn(process.execPath, args, { cwd: ROOT, stdio: ['ignore', 'pipe', 'inherit'], env: gatewayEnv() });
   return started('gateway', child, workers);

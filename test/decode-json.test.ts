@@ -6,7 +6,8 @@
 import { readFileSync } from 'node:fs';
 import t from 'tap';
 import { DecodeError } from '../src/otlp/decode-error.js';
-import { decodeLogsJson, decodeMetricsJson, decodeTracesJson, quoteBigIntegers, type JsonDecodeOptions } from '../src/otlp/decode-json.js';
+import { decodeLogsJson, decodeMetricsJson, decodeTracesJson, type JsonDecodeOptions } from '../src/otlp/decode-json.js';
+import { quoteBigIntegers } from '../src/otlp/json-text.js';
 import { decodeRequest } from '../src/otlp/decode.js';
 import type { AnyValue, Span } from '../src/otlp/model.js';
 import { EMPTY_BYTES, EMPTY_LOG_RECORD, EMPTY_SPAN, firstSpan, iv, kv, sv } from './helpers/model-build.js';

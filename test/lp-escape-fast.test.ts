@@ -4,7 +4,8 @@
  * plain rule of datakit reference §9.2 (only `"` and `\` escaped in string values), written out here independently.
  */
 import t from 'tap';
-import { encodePoint, encodePointBuffers, encodePoints, MAX_CHUNK_BYTES, sortedKeys } from '../src/datakit/line-protocol.js';
+import { MAX_CHUNK_BYTES } from '../src/datakit/line-buffers.js';
+import { encodePoint, encodePointBuffers, encodePoints, sortedKeys } from '../src/datakit/line-protocol.js';
 import { intField, strField, tag, type KV, type Point } from '../src/datakit/point.js';
 
 const pt = (kvs: KV[], time = 1n): Point => ({ measurement: 'm', kvs, time });

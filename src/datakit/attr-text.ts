@@ -70,13 +70,17 @@ export function commonValueText(value: CommonTextValue): string {
  */
 export function attributeMap(attrs: readonly KeyValue[], strictDatakit: boolean): Map<string, string> {
   const map = new Map<string, string>();
+  forEachAttribute(attrs, strictDatakit, (key, text) => map.set(key, text));
+  return map;
+}
+
+/** The attributes DataKit keeps, in list order, as output key and text: removed keys and valueless ones are skipped. */
+function forEachAttribute(attrs: readonly KeyValue[], strictDatakit: boolean, visit: (key: string, text: string) => void): void {
   for (const a of attrs) {
     if (REMOVED_KEYS.has(a.key)) continue;
     const text = attrText(a.value, strictDatakit);
-    if (text === undefined) continue;
-    map.set(dotsToUnderscores(a.key), text);
+    if (text !== undefined) visit(dotsToUnderscores(a.key), text);
   }
-  return map;
 }
 
 /** DataKit "add" across maps: a key already present in an earlier map keeps its value (first wins). */
@@ -103,6 +107,34 @@ export function sharedKVs(map: ReadonlyMap<string, string>, make: (key: string, 
 export function withOwnKVs(shared: SharedKVs, own: ReadonlyMap<string, string>, make: (key: string, value: string) => KV): KV[] {
   const kvs = shared.kvs.slice();
   for (const [k, v] of own) if (!shared.map.has(k)) kvs.push(make(k, v));
+  return kvs;
+}
+
+/** Above this many attributes, attributeKVs' linear search for repeated keys would cost more than a map. */
+const MAX_SCANNED_ATTRIBUTES = 32;
+
+/**
+ * `withOwnKVs(shared, attributeMap(attrs, strictDatakit), make)` without building the map: the per-item hot path
+ * (a metric data point, a log record) with its handful of attributes.
+ */
+export function attributeKVs(shared: SharedKVs, attrs: readonly KeyValue[], strictDatakit: boolean, make: (key: string, value: string) => KV): KV[] {
+  if (attrs.length > MAX_SCANNED_ATTRIBUTES) return withOwnKVs(shared, attributeMap(attrs, strictDatakit), make);
+  // Pushed one by one into a fresh array: one backing store, with room for the keys the converter and io add.
+  const kvs: KV[] = [];
+  for (const kv of shared.kvs) kvs.push(kv);
+  const ownFrom = kvs.length;
+  forEachAttribute(attrs, strictDatakit, (key, text) => {
+    if (shared.map.has(key)) return;
+    // A repeated output key keeps the place of its first occurrence and takes the later value, as attributeMap's
+    // Map.set does (Q44).
+    for (let i = ownFrom; i < kvs.length; i++) {
+      if (kvs[i].key === key) {
+        kvs[i] = make(key, text);
+        return;
+      }
+    }
+    kvs.push(make(key, text));
+  });
   return kvs;
 }
 

@@ -101,10 +101,78 @@ function hasValidFields(kvs: readonly KV[]): boolean {
   let fields = 0;
   for (const kv of kvs) {
     if (kv.isTag) continue;
-    if (kv.value.type === 'float' && Number.isNaN(kv.value.value)) return false;
+    if (isNaNFloat(kv)) return false;
     fields++;
   }
   return fields > 0;
+}
+
+const isNaNFloat = (kv: FieldKV): boolean => kv.value.type === 'float' && Number.isNaN(kv.value.value);
+
+// ------------------------------------------------------------------------------- points sharing their first keys
+
+/**
+ * The first KVs of a family of points, checked once for all of them: the tags of a histogram data point, which its
+ * statistics point and each of its bucket points start with. Each point then only has its own KVs checked
+ * (checkFamilyPoint). The measurement is checked here too, for the family shares it.
+ */
+export interface SharedKeys {
+  readonly measurement: string;
+  /** The shared KVs after the value rules. */
+  readonly kvs: readonly KV[];
+  /** How many of them are fields (none is a NaN float). */
+  readonly fields: number;
+  readonly rules: CategoryRules;
+}
+
+/**
+ * Checks the KVs a family of points starts with, or returns null when the family must go through checkPoint point by
+ * point. `ownKeys`: every key a point of the family may have after the shared ones.
+ *
+ * Why a point's result equals checkPoint's, when this returns non-null: the shared keys and the own keys are then all
+ * clean and distinct, so any point made of the shared KVs followed by own KVs of distinct keys passes keysAreClean,
+ * which looks at key names alone, and checkPoint goes the checkValues way; trimCounts cannot trim it (at most
+ * MAX_TAGS keys); checkValues rules on each KV by itself (checkValue sees the KV and the category only), so the
+ * shared KVs come out the same in every point. What depends on the point is left to checkFamilyPoint: its own values,
+ * and hasValidFields over them plus the shared fields counted here. Not handled (null): a NaN shared float (every
+ * point is dropped) and a category that requires `status` (logging; only metrics use families).
+ */
+export function checkSharedKeys(measurement: string, shared: readonly KV[], ownKeys: readonly string[], category: Category): SharedKeys | null {
+  const rules = RULES[category];
+  if (rules.requireStatus || shared.length + ownKeys.length > MAX_TAGS) return null;
+  const stamp = nextPointStamp(rules);
+  for (const kv of shared) if (!isCleanAndNew(kv.key, stamp, rules)) return null;
+  for (const key of ownKeys) if (!isCleanAndNew(key, stamp, rules)) return null;
+  const kvs: KV[] = [];
+  const fields = appendChecked(kvs, shared, rules);
+  return fields < 0 ? null : { measurement: checkMeasurement(measurement), kvs, fields, rules };
+}
+
+/**
+ * One point of a family: the checked shared KVs, then `own` checked. Every key of `own` must be one of the `ownKeys`
+ * given to checkSharedKeys, each at most once (that is what makes the shortcut exact). Null when the point is dropped.
+ */
+export function checkFamilyPoint(shared: SharedKeys, own: readonly KV[], time: bigint): Point | null {
+  // Pushed one by one into a fresh array: one backing store with room to spare for the keys io adds (host tags).
+  const kvs: KV[] = [];
+  for (const kv of shared.kvs) kvs.push(kv);
+  const ownFields = appendChecked(kvs, own, shared.rules);
+  return ownFields < 0 || shared.fields + ownFields === 0 ? null : { measurement: shared.measurement, kvs, time };
+}
+
+/** Appends the KVs of `from` that the value rules keep; returns how many are fields, or -1 if one is a NaN float (Q47). */
+function appendChecked(into: KV[], from: readonly KV[], rules: CategoryRules): number {
+  let fields = 0;
+  for (const kv of from) {
+    const checked = checkValue(kv, rules);
+    if (checked === null) continue;
+    if (!checked.isTag) {
+      if (isNaNFloat(checked)) return -1;
+      fields++;
+    }
+    into.push(checked);
+  }
+  return fields;
 }
 
 // ------------------------------------------------------------------------------------------------ keys
@@ -150,19 +218,27 @@ function hasKeys(kvs: readonly KV[], keys: readonly string[]): boolean {
 }
 
 function keysAreCleanByMemo(kvs: readonly KV[], rules: CategoryRules): boolean {
-  const memo = rules.keyMemo;
-  // Only ever cleared here, between points: the keys of the point being checked must keep their stamps.
-  if (memo.size > KEY_MEMO_LIMIT) memo.clear();
-  const stamp = ++pointStamp;
-  for (const kv of kvs) {
-    let m = memo.get(kv.key);
-    if (m === undefined) {
-      m = { clean: isCleanKey(kv.key, rules), seenIn: 0 };
-      memo.set(kv.key, m);
-    }
-    if (!m.clean || m.seenIn === stamp) return false;
-    m.seenIn = stamp;
+  const stamp = nextPointStamp(rules);
+  for (const kv of kvs) if (!isCleanAndNew(kv.key, stamp, rules)) return false;
+  return true;
+}
+
+/** A new stamp for the next key list looked at with isCleanAndNew. */
+function nextPointStamp(rules: CategoryRules): number {
+  // Only ever cleared here, between key lists: the keys of the list being checked must keep their stamps.
+  if (rules.keyMemo.size > KEY_MEMO_LIMIT) rules.keyMemo.clear();
+  return ++pointStamp;
+}
+
+/** `key` is clean and not yet seen in the key list `stamp` numbers (which it is then marked as seen in). */
+function isCleanAndNew(key: string, stamp: number, rules: CategoryRules): boolean {
+  let m = rules.keyMemo.get(key);
+  if (m === undefined) {
+    m = { clean: isCleanKey(key, rules), seenIn: 0 };
+    rules.keyMemo.set(key, m);
   }
+  if (!m.clean || m.seenIn === stamp) return false;
+  m.seenIn = stamp;
   return true;
 }
 

@@ -1,5 +1,6 @@
 import { formatFloat } from './format.js';
 import type { FieldKV, FieldValue, KV, Point, TagKV } from './point.js';
+import { LineBuffers, MAX_CHUNK_BYTES } from './line-buffers.js';
 
 /**
  * DataKit's text line protocol (datakit reference §9), as the influxdb1-client fork writes it:
@@ -241,37 +242,15 @@ export function encodePoints(points: readonly Point[]): string {
 }
 
 /**
- * Output meant for writing stays in pieces of this many bytes or fewer: on the VMs we run on, one text or buffer of
- * 128 KiB or more per batch costs page faults on first touch (~16 µs each, issue 8) and a copy of the whole batch
- * when its string is flattened; 64 KiB buffers are reused by the allocator and filled straight from each line.
- */
-export const MAX_CHUNK_BYTES = 64 * 1024;
-
-/**
  * The points' lines as UTF-8, each line ending in `\n`, in buffers of at most `maxChunkBytes` bytes (a longer line
  * gets a buffer of its own); the buffers joined equal `Buffer.from(encodePoints(points) + '\n')`. Empty when no
  * point can be encoded.
  */
 export function encodePointBuffers(points: readonly Point[], maxChunkBytes = MAX_CHUNK_BYTES): Buffer[] {
-  const buffers: Buffer[] = [];
-  let buf = Buffer.allocUnsafe(maxChunkBytes);
-  let used = 0;
+  const lines = new LineBuffers(maxChunkBytes);
   for (const point of points) {
     const line = encodeLine(point);
-    if (line === null) continue;
-    const room = buf.length - used;
-    // A UTF-16 unit is at most 3 bytes of UTF-8: only a line that might not fit is measured.
-    if (line.length * 3 + 1 > room) {
-      const lineBytes = Buffer.byteLength(line) + 1;
-      if (lineBytes > room) {
-        if (used > 0) buffers.push(buf.subarray(0, used));
-        buf = Buffer.allocUnsafe(Math.max(maxChunkBytes, lineBytes));
-        used = 0;
-      }
-    }
-    used += buf.write(line, used);
-    buf[used++] = 0x0a;
+    if (line !== null) lines.add(line);
   }
-  if (used > 0) buffers.push(buf.subarray(0, used));
-  return buffers;
+  return lines.take();
 }

@@ -9,8 +9,8 @@ import type {
   Resource,
   SummaryDataPoint,
 } from '../otlp/model.js';
-import { attributeMap, mergeFirstWins, sharedKVs, withOwnKVs, type SharedKVs } from './attr-text.js';
-import { checkPoint, type CheckOptions } from './checker.js';
+import { attributeKVs, attributeMap, mergeFirstWins, sharedKVs, type SharedKVs } from './attr-text.js';
+import { checkFamilyPoint, checkPoint, checkSharedKeys, type CheckOptions } from './checker.js';
 import { recordOrigins, type PointOrigins } from './origin.js';
 import type { ConvertContext } from './context.js';
 import { formatFloat } from './format.js';
@@ -28,8 +28,9 @@ import { addKV, floatField, intField, tag, uintField, type KV, type Point, type 
 
 const MEASUREMENT = 'otel_service';
 
-/** DataKit reads the uint64 nanoseconds as int64 (time.Unix(0, int64(ns))). */
-const pointTime = (ns: bigint): bigint => BigInt.asIntN(64, ns);
+const INT64_LIMIT = 1n << 63n;
+/** DataKit reads the uint64 nanoseconds as int64 (time.Unix(0, int64(ns))); only times past 2262 change. */
+const pointTime = (ns: bigint): bigint => (ns < INT64_LIMIT ? ns : BigInt.asIntN(64, ns));
 
 /** What every data point of one scope shares: the resource and scope tags, already merged (first wins). */
 interface ScopeTags {
@@ -68,17 +69,36 @@ function scopeMap(scope: InstrumentationScope | undefined, strict: boolean): Map
 function convertMetric(metric: Metric, scope: ScopeTags, out: Point[]): void {
   const data = metric.data;
   if (data === undefined) return;
+  const keys = metricKeys(metric);
   switch (data.type) {
     case 'gauge':
     case 'sum':
-      return eachDataPoint(data.dataPoints, metric, scope, out, (dp) => emit(numberPoint(metric, dp, scope), scope, out));
+      return eachDataPoint(data.dataPoints, metric, scope, out, (dp) => numberPoint(metric, keys, dp, scope, out));
     case 'summary':
-      return eachDataPoint(data.dataPoints, metric, scope, out, (dp) => emit(summaryPoint(metric, dp, scope), scope, out));
+      return eachDataPoint(data.dataPoints, metric, scope, out, (dp) => summaryPoint(keys, dp, scope, out));
     case 'histogram':
-      return eachDataPoint(data.dataPoints, metric, scope, out, (dp) => histogramPoints(metric, dp, scope, out));
+      return eachDataPoint(data.dataPoints, metric, scope, out, (dp) => histogramPoints(keys, dp, scope, out));
     case 'exponentialHistogram':
-      return eachDataPoint(data.dataPoints, metric, scope, out, (dp) => emit(exponentialHistogramPoint(metric, dp, scope), scope, out));
+      return eachDataPoint(data.dataPoints, metric, scope, out, (dp) => exponentialHistogramPoint(keys, dp, scope, out));
   }
+}
+
+/** The keys a metric's data points add after their tags, made once per metric rather than per data point. */
+interface MetricKeys {
+  unit: TagKV;
+  min: string;
+  max: string;
+  count: string;
+  sum: string;
+  bucket: string;
+  /** Every key a histogram data point's points add after the tags (checkSharedKeys' `ownKeys`). */
+  histogram: readonly string[];
+}
+
+function metricKeys(metric: Metric): MetricKeys {
+  const name = metric.name;
+  const keys = { unit: tag('unit', metric.unit), min: name + '_min', max: name + '_max', count: name + '_count', sum: name + '_sum', bucket: name + '_bucket' };
+  return { ...keys, histogram: [keys.min, keys.max, keys.count, keys.sum, 'unit', keys.bucket, 'le'] };
 }
 
 type DataPoint = NumberDataPoint | HistogramDataPoint | ExponentialHistogramDataPoint | SummaryDataPoint;
@@ -93,78 +113,68 @@ function eachDataPoint<D extends DataPoint>(dataPoints: readonly D[], metric: Me
   }
 }
 
-function emit(point: Point, scope: ScopeTags, out: Point[]): void {
-  const checked = checkPoint(point, 'metric', scope.check);
+/** One point: `kvs` (the point's own array) with each of `added` added (first wins, §6.2), then checked. */
+function emit(kvs: KV[], added: readonly KV[], time: bigint, scope: ScopeTags, out: Point[]): void {
+  for (const kv of added) addKV(kvs, kv);
+  const checked = checkPoint({ measurement: MEASUREMENT, kvs, time }, 'metric', scope.check);
   if (checked !== null) out.push(checked);
 }
 
 /** Resource > scope > data point attribute tags (first wins, §6.2). */
 function attributeTags(attrs: readonly KeyValue[], scope: ScopeTags): KV[] {
-  return withOwnKVs(scope.base, attributeMap(attrs, scope.strict), tag);
-}
-
-const hasKey = (kvs: readonly KV[], key: string): boolean => kvs.some((kv) => kv.key === key);
-
-function addAll(kvs: KV[], ...added: KV[]): KV[] {
-  for (const kv of added) addKV(kvs, kv);
-  return kvs;
+  return attributeKVs(scope.base, attrs, scope.strict, tag);
 }
 
 /** Gauge and Sum: the raw value (§6.4); no value → no field → the checker drops the point. */
-function numberPoint(metric: Metric, dp: NumberDataPoint, scope: ScopeTags): Point {
-  const kvs = addAll(attributeTags(dp.attributes, scope), tag('unit', metric.unit));
-  if (dp.value !== undefined) {
-    addKV(kvs, dp.value.kind === 'int' ? intField(metric.name, dp.value.value) : floatField(metric.name, dp.value.value));
-  }
-  return { measurement: MEASUREMENT, kvs, time: pointTime(dp.timeUnixNano) };
+function numberPoint(metric: Metric, keys: MetricKeys, dp: NumberDataPoint, scope: ScopeTags, out: Point[]): void {
+  const value = dp.value;
+  const added: KV[] = [keys.unit];
+  if (value !== undefined) added.push(value.kind === 'int' ? intField(metric.name, value.value) : floatField(metric.name, value.value));
+  emit(attributeTags(dp.attributes, scope), added, pointTime(dp.timeUnixNano), scope, out);
 }
 
 /** Summary: `_count` (uint) and `_sum`; quantiles are ignored (Q25). */
-function summaryPoint(metric: Metric, dp: SummaryDataPoint, scope: ScopeTags): Point {
-  const kvs = addAll(
-    attributeTags(dp.attributes, scope),
-    tag('unit', metric.unit),
-    uintField(metric.name + '_count', dp.count),
-    floatField(metric.name + '_sum', dp.sum),
-  );
-  return { measurement: MEASUREMENT, kvs, time: pointTime(dp.timeUnixNano) };
+function summaryPoint(keys: MetricKeys, dp: SummaryDataPoint, scope: ScopeTags, out: Point[]): void {
+  const added = [keys.unit, uintField(keys.count, dp.count), floatField(keys.sum, dp.sum)];
+  emit(attributeTags(dp.attributes, scope), added, pointTime(dp.timeUnixNano), scope, out);
 }
 
-/** The four statistics both histogram kinds report; absent min/max/sum read as 0 (Go getters, Q26). */
-function statisticFields(name: string, dp: HistogramDataPoint | ExponentialHistogramDataPoint): KV[] {
-  return [
-    floatField(name + '_min', dp.min ?? 0),
-    floatField(name + '_max', dp.max ?? 0),
-    uintField(name + '_count', dp.count),
-    floatField(name + '_sum', dp.sum ?? 0),
-  ];
+/** The four statistics both histogram kinds report, then `unit`; absent min/max/sum read as 0 (Go getters, Q26). */
+function statisticKVs(keys: MetricKeys, dp: HistogramDataPoint | ExponentialHistogramDataPoint): KV[] {
+  return [floatField(keys.min, dp.min ?? 0), floatField(keys.max, dp.max ?? 0), uintField(keys.count, dp.count), floatField(keys.sum, dp.sum ?? 0), keys.unit];
 }
 
-/** Histogram: one point with the statistics, then (Q27) one per bucket with the cumulative count and `le` (§6.5). */
-function histogramPoints(metric: Metric, dp: HistogramDataPoint, scope: ScopeTags, out: Point[]): void {
+/**
+ * Histogram: one point with the statistics, then (Q27) one per bucket with the cumulative count and `le` (§6.5).
+ * All of them start with the data point's tags: in the usual case (checkSharedKeys) those are checked once and each
+ * point only adds its own keys, which then differ from the tags and from each other, so "add" is a plain append.
+ */
+function histogramPoints(keys: MetricKeys, dp: HistogramDataPoint, scope: ScopeTags, out: Point[]): void {
   const time = pointTime(dp.timeUnixNano);
   const tags = attributeTags(dp.attributes, scope);
-  const main = addAll(tags.slice(), ...statisticFields(metric.name, dp), tag('unit', metric.unit));
-  emit({ measurement: MEASUREMENT, kvs: main, time }, scope, out);
+  const shared = checkSharedKeys(MEASUREMENT, tags, keys.histogram, 'metric');
+  const emitWithTags = (own: readonly KV[]): void => {
+    if (shared === null) return emit(tags.slice(), own, time, scope, out);
+    const point = checkFamilyPoint(shared, own, time);
+    if (point !== null) out.push(point);
+  };
+  emitWithTags(statisticKVs(keys, dp));
 
   const bounds = dp.explicitBounds;
-  if (dp.bucketCounts.length <= 1 || bounds.length === 0) return;
-  const bucketKey = metric.name + '_bucket';
-  const unit = tag('unit', metric.unit);
+  const counts = dp.bucketCounts;
+  if (counts.length <= 1 || bounds.length === 0) return;
   const leTags = leTagsOf(bounds);
-  // Each bucket point is the tags plus these three keys, each added (first wins). `<name>_bucket`, `le` and `unit`
-  // differ from each other, so whether one is added depends on the tags alone: worked out once, not per bucket.
-  const addBucket = !hasKey(tags, bucketKey);
-  const addLe = !hasKey(tags, 'le');
-  const addUnit = !hasKey(tags, 'unit');
-  let cumulative = 0n;
-  for (let i = 0; i < dp.bucketCounts.length; i++) {
-    cumulative = BigInt.asUintN(64, cumulative + dp.bucketCounts[i]); // uint64 arithmetic, as in Go
-    const kvs = tags.slice();
-    if (addBucket) kvs.push(uintField(bucketKey, cumulative));
-    if (addLe) kvs.push(i < bounds.length ? leTags[i] : LE_INF);
-    if (addUnit) kvs.push(unit);
-    emit({ measurement: MEASUREMENT, kvs, time }, scope, out);
+  let cumulative = counts[0];
+  // One array for every bucket's own KVs, refilled per bucket: neither path keeps it (both copy the KVs).
+  const own: KV[] = [uintField(keys.bucket, cumulative), leTags[0], keys.unit];
+  for (let i = 0; i < counts.length; i++) {
+    // An empty bucket leaves the cumulative count as it was, and so its KV (KVs are immutable, points share them).
+    if (i > 0 && counts[i] !== 0n) {
+      cumulative = BigInt.asUintN(64, cumulative + counts[i]); // uint64 arithmetic, as in Go
+      own[0] = uintField(keys.bucket, cumulative);
+    }
+    own[1] = i < bounds.length ? leTags[i] : LE_INF;
+    emitWithTags(own);
   }
 }
 
@@ -185,7 +195,6 @@ function leTagsOf(bounds: readonly number[]): readonly TagKV[] {
  * Exponential histogram: the statistics only; buckets, scale and zero count are ignored. DataKit also adds an `_avg`
  * string field, which the metric checker always drops (Q24), so it is not built at all.
  */
-function exponentialHistogramPoint(metric: Metric, dp: ExponentialHistogramDataPoint, scope: ScopeTags): Point {
-  const kvs = addAll(attributeTags(dp.attributes, scope), ...statisticFields(metric.name, dp), tag('unit', metric.unit));
-  return { measurement: MEASUREMENT, kvs, time: pointTime(dp.timeUnixNano) };
+function exponentialHistogramPoint(keys: MetricKeys, dp: ExponentialHistogramDataPoint, scope: ScopeTags, out: Point[]): void {
+  emit(attributeTags(dp.attributes, scope), statisticKVs(keys, dp), pointTime(dp.timeUnixNano), scope, out);
 }

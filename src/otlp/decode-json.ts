@@ -10,6 +10,7 @@ import {
   type PbTracesRequest,
 } from './decode-map.js';
 import type { LogsRequest, MetricsRequest, TracesRequest } from './model.js';
+import { parseJson } from './json-text.js';
 import { otlpProtoTypes } from './proto.js';
 
 /**
@@ -360,80 +361,4 @@ function readBase64(json: unknown): Uint8Array {
   const alphabet = digits.includes('-') || digits.includes('_') ? BASE64_URL : BASE64_STANDARD;
   if (digits.length % 4 === 1 || !alphabet.test(digits)) throw new JsonPathError(`invalid base64 ${describe(json)}`);
   return digits.length === 0 ? EMPTY_BYTES : Buffer.from(digits, 'base64');
-}
-
-// ------------------------------------------------------------------------------------------------ the JSON text
-
-const UTF8 = new TextDecoder('utf-8', { fatal: true });
-
-function parseJson(buf: Uint8Array, typeName: string): unknown {
-  let text: string;
-  try {
-    text = UTF8.decode(buf);
-  } catch {
-    throw new DecodeError(`invalid JSON ${typeName}: the body is not valid UTF-8`);
-  }
-  try {
-    return JSON.parse(quoteBigIntegers(text));
-  } catch (err) {
-    // SyntaxError, or a RangeError should the parser run out of stack: the sender's fault either way.
-    throw new DecodeError(`invalid JSON ${typeName}: ${(err as Error).message}`);
-  }
-}
-
-/** An unquoted integer of 16+ digits may exceed 2^53 (J5); the cheap test that decides whether to scan at all. */
-const MAYBE_BIG_INTEGER = /[:[,]\s*-?\d{16}/;
-const BIG_INTEGER_DIGITS = 16;
-const QUOTE = 0x22;
-const BACKSLASH = 0x5c;
-const MINUS = 0x2d;
-
-const isDigit = (c: number): boolean => c >= 0x30 && c <= 0x39;
-/** Characters that continue a number literal after its integer digits: `.`, `e`, `E`, `+`, `-`, digits. */
-const continuesNumber = (c: number): boolean => isDigit(c) || c === 0x2e || c === 0x65 || c === 0x45 || c === 0x2b || c === MINUS;
-
-/**
- * JSON.parse rounds integer literals above 2^53 (receiver §4.4), so integer literals of 16+ digits outside strings
- * are wrapped in quotes first. Every numeric OTLP field also accepts a decimal string (J5, J6), so the value then
- * arrives exact. Only runs when MAYBE_BIG_INTEGER matches; returns the text itself when nothing was quoted.
- */
-export function quoteBigIntegers(text: string): string {
-  if (!MAYBE_BIG_INTEGER.test(text)) return text;
-  const n = text.length;
-  let out = '';
-  let copied = 0;
-  let i = 0;
-  while (i < n) {
-    const c = text.charCodeAt(i);
-    if (c === QUOTE) {
-      i = afterString(text, i);
-    } else if (isDigit(c) || c === MINUS) {
-      const start = i;
-      const firstDigit = c === MINUS ? i + 1 : i;
-      i = firstDigit;
-      while (i < n && isDigit(text.charCodeAt(i))) i++;
-      if (i < n && continuesNumber(text.charCodeAt(i))) {
-        while (i < n && continuesNumber(text.charCodeAt(i))) i++; // a fraction or exponent: a double, left alone
-      } else if (i - firstDigit >= BIG_INTEGER_DIGITS) {
-        out += `${text.slice(copied, start)}"${text.slice(start, i)}"`;
-        copied = i;
-      }
-    } else {
-      i++;
-    }
-  }
-  return copied === 0 ? text : out + text.slice(copied);
-}
-
-/** The index after the string literal opening at `open` (or the end of the text if it is unterminated). */
-function afterString(text: string, open: number): number {
-  let from = open + 1;
-  for (;;) {
-    const close = text.indexOf('"', from);
-    if (close < 0) return text.length;
-    let backslashes = 0;
-    while (text.charCodeAt(close - 1 - backslashes) === BACKSLASH) backslashes++;
-    if (backslashes % 2 === 0) return close + 1;
-    from = close + 1;
-  }
 }

@@ -1,7 +1,8 @@
 import { randomBytes } from 'node:crypto';
 import type { DatawaySinkConfig } from '../config/types.js';
+import { LineBuffers, lineFits } from '../datakit/line-buffers.js';
 import { encodeLine } from '../datakit/line-protocol.js';
-import type { Category, Point, PointBatch } from '../datakit/point.js';
+import type { Category, PointBatch } from '../datakit/point.js';
 import { HttpEndpoint, requestBody } from './http-post.js';
 import { QueuedSink } from './queue.js';
 import type { Sink, SinkContext } from './sink.js';
@@ -47,39 +48,36 @@ export class DatawayTransport implements Transport {
 
   /**
    * The batch as requests of at most `maxRawBodyBytes` of line protocol each, as DataKit splits its uploads; an
-   * empty list when no point can be encoded (§9.1: such points are left out).
+   * empty list when no point can be encoded (§9.1: such points are left out). Lines go straight into ≤ 64 KiB
+   * buffers (LineBuffers), never into one text of the whole batch.
    */
   encode(batch: PointBatch, maxRawBodyBytes = MAX_RAW_BODY_BYTES): Envelope[] {
     const envelopes: Envelope[] = [];
-    let text = '';
-    let bytes = 0;
-    let items = 0;
+    const lines = new LineBuffers();
     for (const point of batch.points) {
       const line = encodeLine(point);
       if (line === null) continue;
-      const lineBytes = Buffer.byteLength(line) + 1;
-      if (items > 0 && bytes + lineBytes > maxRawBodyBytes) {
-        envelopes.push(this.envelope(batch.category, text, items));
-        text = '';
-        bytes = 0;
-        items = 0;
-      }
-      text += items === 0 ? line : '\n' + line;
-      bytes += lineBytes;
-      items++;
+      if (lines.lines > 0 && !lineFits(line, maxRawBodyBytes - lines.bytes)) envelopes.push(this.envelope(batch.category, lines));
+      lines.add(line);
     }
-    if (items > 0) envelopes.push(this.envelope(batch.category, text, items));
+    if (lines.lines > 0) envelopes.push(this.envelope(batch.category, lines));
     return envelopes;
   }
 
-  private envelope(category: Category, text: string, items: number): Envelope {
+  /** The lines added to `lines` since its last `take`, as one request. */
+  private envelope(category: Category, lines: LineBuffers): Envelope {
+    const items = lines.lines;
     const headers: Record<string, string> = {
       'Content-Type': 'application/line-protocol',
       'X-Points': String(items),
       // Set once here, so retries and spool replays carry the same package id (lets a backend spot duplicates).
       'X-Pkg-Id': `dk_${randomBytes(10).toString('hex')}`,
     };
-    const body = requestBody(Buffer.from(text, 'utf8'), this.config.gzip, headers);
+    // One contiguous body: envelopes are queued, measured and spooled as plain bytes (transport.ts), and zlib has no
+    // synchronous way to take input in pieces. The length leaves out the last newline: the body is the lines joined
+    // by `\n`, none at the end.
+    const rawBytes = lines.bytes - 1;
+    const body = requestBody(Buffer.concat(lines.take(), rawBytes), this.config.gzip, headers);
     return { category, items, route: `/v1/write/${category}`, headers, body };
   }
 

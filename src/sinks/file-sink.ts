@@ -2,7 +2,7 @@ import { mkdir, open, rename, stat, unlink, type FileHandle } from 'node:fs/prom
 import { dirname, resolve } from 'node:path';
 import type { FileSinkConfig, SinkFormat } from '../config/types.js';
 import type { Category, PointBatch } from '../datakit/point.js';
-import { formatBatch } from './json-lines.js';
+import { formatBatchBuffers } from './json-lines.js';
 import type { Sink, SinkContext } from './sink.js';
 
 export interface FileSinkOptions {
@@ -75,29 +75,33 @@ export class FileSink implements Sink {
   }
 
   write(batch: PointBatch): Promise<void> {
-    const text = formatBatch(this.format, batch);
-    if (text === '') return Promise.resolve();
-    const bytes = Buffer.from(text);
+    const chunks = formatBatchBuffers(this.format, batch);
+    if (chunks.length === 0) return Promise.resolve();
     // Queued rather than issued at once: a write(2) may be partial, and the rest must follow before anyone else's;
     // rotation happens inside the same chain, so it always falls between two batches.
-    const written = this.tail.then(() => this.append(bytes));
+    const written = this.tail.then(() => this.append(chunks));
     this.tail = written.catch(() => undefined); // one failed batch must not fail the ones after it
     return written;
   }
 
-  private async append(bytes: Buffer): Promise<void> {
+  private async append(chunks: Buffer[]): Promise<void> {
     let file = await this.current();
+    let bytes = 0;
+    for (const chunk of chunks) bytes += chunk.length;
     // A non-empty file that the batch would take past the limit is rotated first; an empty one takes any batch whole.
-    if (this.maxFileBytes > 0 && file.rotatable && file.size > 0 && file.size + bytes.length > this.maxFileBytes) {
+    if (this.maxFileBytes > 0 && file.rotatable && file.size > 0 && file.size + bytes > this.maxFileBytes) {
       await this.rotate(file);
       file = await this.current();
     }
-    let offset = 0;
-    while (offset < bytes.length) {
-      // `null` position: append at the current end (the file is opened with O_APPEND).
-      const { bytesWritten } = await file.fh.write(bytes, offset, bytes.length - offset, null);
-      offset += bytesWritten;
+    // One writev per batch (the chunks are ≤ 64 KiB pieces of it), at the current end: the file is opened with
+    // O_APPEND. A partial write (or more buffers than IOV_MAX) leaves a rest, written next.
+    let rest = chunks;
+    for (;;) {
+      const { bytesWritten } = await file.fh.writev(rest);
       file.size += bytesWritten;
+      bytes -= bytesWritten;
+      if (bytes === 0) return;
+      rest = unwritten(rest, bytesWritten);
     }
   }
 
@@ -135,6 +139,13 @@ export class FileSink implements Sink {
     this.file = undefined;
     if (file) await (await file).fh.close();
   }
+}
+
+/** What is left of `chunks` once their first `written` bytes are out (after a partial writev). */
+export function unwritten(chunks: Buffer[], written: number): Buffer[] {
+  let i = 0;
+  while (written >= chunks[i].length) written -= chunks[i++].length;
+  return [chunks[i].subarray(written), ...chunks.slice(i + 1)];
 }
 
 async function exists(path: string): Promise<boolean> {

@@ -1,5 +1,6 @@
 import type { SinkFormat } from '../config/types.js';
-import { encodePoints, sortedKeys } from '../datakit/line-protocol.js';
+import { LineBuffers } from '../datakit/line-buffers.js';
+import { encodeLine, encodePoints, sortedKeys } from '../datakit/line-protocol.js';
 import type { Category, FieldValue, Point, PointBatch } from '../datakit/point.js';
 
 /**
@@ -76,10 +77,26 @@ export function encodeJsonLines(category: Category, points: readonly Point[]): s
 }
 
 /**
- * What the stdout and file sinks write for a batch in their `format`: one line per point, each ending in `\n`;
- * `''` when no point can be encoded (so nothing, not an empty line, is written).
+ * What the stdout and file sinks write for a batch in their `format`, as text: one line per point, each ending in
+ * `\n`; `''` when no point can be encoded (so nothing, not an empty line, is written). The sinks write
+ * `formatBatchBuffers`, the same bytes in pieces; this form is its reference.
  */
 export function formatBatch(format: SinkFormat, batch: PointBatch): string {
   const text = format === 'json-lines' ? encodeJsonLines(batch.category, batch.points) : encodePoints(batch.points);
   return text === '' ? '' : text + '\n';
+}
+
+/**
+ * What the stdout and file sinks write for a batch, as UTF-8 buffers of whole lines, at most `MAX_CHUNK_BYTES` each
+ * (a longer line gets one of its own): joined, the bytes of `formatBatch`. Never the whole batch as one text or one
+ * buffer, whose first touch costs page faults on the VMs we run on (issue 8). Empty when no point can be encoded.
+ */
+export function formatBatchBuffers(format: SinkFormat, batch: PointBatch): Buffer[] {
+  const lines = new LineBuffers();
+  const { category, points } = batch;
+  for (const point of points) {
+    const line = format === 'json-lines' ? encodeJsonLine(category, point) : encodeLine(point);
+    if (line !== null) lines.add(line);
+  }
+  return lines.take();
 }

@@ -3,7 +3,7 @@ import type { Writable } from 'node:stream';
 import type { StdoutFormat, StdoutSinkConfig } from '../config/types.js';
 import type { Category, PointBatch } from '../datakit/point.js';
 import { formatConsoleBatch } from './console-format.js';
-import { formatBatch } from './json-lines.js';
+import { formatBatchBuffers } from './json-lines.js';
 import type { Sink, SinkContext } from './sink.js';
 
 /**
@@ -26,10 +26,14 @@ export class StdoutSink implements Sink {
   }
 
   async write(batch: PointBatch): Promise<void> {
-    const text = this.format === 'console' ? formatConsoleBatch(batch, this.colour) : formatBatch(this.format, batch);
-    if (text === '') return;
-    // One write per batch keeps a request's lines together when several requests are in flight.
-    if (!this.out.write(text)) await once(this.out, 'drain');
+    const chunks = this.format === 'console' ? [formatConsoleBatch(batch, this.colour)] : formatBatchBuffers(this.format, batch);
+    // All of a batch's chunks are queued in one go (corked: one writev where the stream can), so no other request's
+    // lines come between them when several requests are in flight.
+    let ready = true;
+    this.out.cork();
+    for (const chunk of chunks) if (chunk.length > 0) ready = this.out.write(chunk);
+    this.out.uncork();
+    if (!ready) await once(this.out, 'drain');
   }
 
   /** Waits until what was written has been handed to the OS (stdout to a pipe or file can buffer in Node). */
