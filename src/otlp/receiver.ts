@@ -1,5 +1,4 @@
 import type { FastifyBaseLogger, FastifyError, FastifyInstance, FastifyPluginAsync, FastifyReply, FastifyRequest } from 'fastify';
-import type { Socket } from 'node:net';
 import type { AccessControlConfig, GatewayConfig, OtelInputConfig } from '../config/types.js';
 import { AdmissionControl, admissionLimitsOf, type AdmissionWatcher } from './admission.js';
 import { TokenAuth } from './auth.js';
@@ -425,7 +424,6 @@ function sendError(err: unknown, request: FastifyRequest, reply: FastifyReply, o
 
   reply.code(answer.status);
   if (answer.headers) reply.headers(answer.headers);
-  if (answer.status === 503 && bodyStillComing(request)) closeAfterAnswer(request.raw.socket, reply);
   if (request.otlpRoute?.strict) {
     reply.send();
     return;
@@ -433,37 +431,6 @@ function sendError(err: unknown, request: FastifyRequest, reply: FastifyReply, o
   // JSON when the request's encoding is unknown (checklist 14).
   const encoding = knownEncoding ?? 'json';
   reply.header('content-type', MEDIA_TYPE[encoding]).send(statusBody(encoding, answer.status, answer.message));
-}
-
-/** How long a connection closed after an early 503 waits for its client to close first (then it is destroyed). */
-const LINGER_MS = 1000;
-
-/** An HTTP/1 request whose body has not been read (nor fully received): a 503 now is an early refusal. */
-function bodyStillComing(request: FastifyRequest): boolean {
-  const raw = request.raw;
-  if (raw.httpVersionMajor !== 1 || raw.complete || request.body !== undefined) return false;
-  return raw.headers['transfer-encoding'] !== undefined || Number(raw.headers['content-length'] ?? 0) > 0;
-}
-
-/**
- * An early 503 (admission, load shedding, closing) ends the connection: kept alive, Node would read and drop the
- * whole body first, and under 256 connections the gateway spent most of its time refusing that way (issue 8). The
- * client reconnects for its retry. Node destroys a `Connection: close` socket as soon as the answer is written
- * (`destroySoon`); with the body still arriving, that destroy makes the kernel send a reset, which can discard the
- * 503 before the client read it. So this socket lingers instead: FIN once the answer is out, then Node keeps
- * dropping what still arrives until the client closes its side, or LINGER_MS (Go's net/http does the same).
- */
-function closeAfterAnswer(socket: Socket, reply: FastifyReply): void {
-  reply.header('connection', 'close');
-  socket.destroySoon = lingeringClose;
-}
-
-function lingeringClose(this: Socket): void {
-  if (this.writable) this.end();
-  const timer = setTimeout(() => this.destroy(), LINGER_MS);
-  timer.unref();
-  this.once('end', () => this.destroy());
-  this.once('close', () => clearTimeout(timer));
 }
 
 /** 200: the signal's `Export*ServiceResponse` with the request's media type (checklist 7, 8); strict: empty (Q6). */
