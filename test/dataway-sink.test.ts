@@ -5,7 +5,7 @@
  * line-protocol parser the backend uses, round-tripping the encoder's output for tricky points (§9).
  */
 import t, { type Test } from 'tap';
-import type { DatawaySinkConfig, DeliveryConfig } from '../src/config/types.js';
+import type { DatawaySinkConfig } from '../src/config/types.js';
 import { encodePoints } from '../src/datakit/line-protocol.js';
 import {
   boolField,
@@ -25,22 +25,13 @@ import type { SinkContext } from '../src/sinks/sink.js';
 import { DeliveryError, type Envelope } from '../src/sinks/transport.js';
 import { DatawayServer } from './helpers/dataway-server.js';
 import { parseLineProtocol } from './helpers/line-protocol-parse.js';
+import { DEFAULT_DELIVERY } from './helpers/config-build.js';
 
 const USER_AGENT = 'datakit-linux-amd64/1.84.1/ci-host';
 
-const DELIVERY: DeliveryConfig = {
-  queueMaxPoints: 100_000,
-  queueMaxBytes: 64 << 20,
-  timeoutMs: 10_000,
-  retryInitialMs: 500,
-  retryMaxMs: 30_000,
-  retryMaxElapsedMs: 300_000,
-  spoolMaxBytes: 1 << 30,
-  drainTimeoutMs: 5_000,
-};
 
 function config(url: string, more: Partial<DatawaySinkConfig> = {}): DatawaySinkConfig {
-  return { target: 'dataway', categories: ['tracing', 'metric', 'logging'], url, gzip: true, delivery: DELIVERY, ...more };
+  return { target: 'dataway', categories: ['tracing', 'metric', 'logging'], url, gzip: true, delivery: DEFAULT_DELIVERY, ...more };
 }
 
 async function backend(t: Test): Promise<DatawayServer> {
@@ -192,7 +183,7 @@ t.test('failures: 429 and 503 retryable with Retry-After, 4xx permanent with the
 
 t.test('network failures are retryable: connection refused, no answer in time, aborted by the sink', async (t) => {
   const server = await backend(t);
-  const tr = transport(t, config(server.url, { delivery: { ...DELIVERY, timeoutMs: 200 } }));
+  const tr = transport(t, config(server.url, { delivery: { ...DEFAULT_DELIVERY, timeoutMs: 200 } }));
   const [env] = tr.encode({ category: 'metric', points: [span(1)] });
 
   await server.down();
@@ -230,7 +221,7 @@ t.test('as a sink: Retry-After decides the wait, a permanent refusal is dropped,
   const server = await backend(t);
   const ctx = context();
   const waits: number[] = [];
-  const sink = new QueuedSink(new DatawayTransport(config(server.url), USER_AGENT), DELIVERY, ctx, {
+  const sink = new QueuedSink(new DatawayTransport(config(server.url), USER_AGENT), DEFAULT_DELIVERY, ctx, {
     sleep: async (ms) => void waits.push(ms),
   });
   t.teardown(() => sink.close());

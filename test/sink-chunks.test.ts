@@ -10,13 +10,14 @@ import { join } from 'node:path';
 import { Writable } from 'node:stream';
 import { gunzipSync } from 'node:zlib';
 import t, { type Test } from 'tap';
-import type { DatawaySinkConfig, DeliveryConfig } from '../src/config/types.js';
+import type { DatawaySinkConfig } from '../src/config/types.js';
 import { LineBuffers, MAX_CHUNK_BYTES } from '../src/datakit/line-buffers.js';
 import { strField, tag, type Category, type Point, type PointBatch } from '../src/datakit/point.js';
 import { DatawayTransport, MAX_RAW_BODY_BYTES } from '../src/sinks/dataway-sink.js';
 import { FileSink, unwritten } from '../src/sinks/file-sink.js';
 import { formatBatch, formatBatchBuffers } from '../src/sinks/json-lines.js';
 import { StdoutSink } from '../src/sinks/stdout-sink.js';
+import { DEFAULT_DELIVERY } from './helpers/config-build.js';
 
 const ALL = new Set<Category>(['tracing', 'metric', 'logging']);
 
@@ -178,19 +179,9 @@ t.test('StdoutSink: two multi-chunk batches in flight come out one after the oth
   t.equal(out.writes, 6, 'three 64 KiB-or-less chunks per batch');
 });
 
-const DELIVERY: DeliveryConfig = {
-  queueMaxPoints: 100_000,
-  queueMaxBytes: 64 << 20,
-  timeoutMs: 10_000,
-  retryInitialMs: 500,
-  retryMaxMs: 30_000,
-  retryMaxElapsedMs: 300_000,
-  spoolMaxBytes: 1 << 30,
-  drainTimeoutMs: 5_000,
-};
 
 function dataway(t: Test, gzip: boolean): DatawayTransport {
-  const cfg: DatawaySinkConfig = { target: 'dataway', categories: ['logging'], url: 'http://127.0.0.1:9/?token=x', gzip, delivery: DELIVERY };
+  const cfg: DatawaySinkConfig = { target: 'dataway', categories: ['logging'], url: 'http://127.0.0.1:9/?token=x', gzip, delivery: DEFAULT_DELIVERY };
   const tr = new DatawayTransport(cfg, 'test');
   t.teardown(() => tr.close());
   return tr;

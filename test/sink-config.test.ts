@@ -4,8 +4,9 @@
  */
 import t from 'tap';
 import { ConfigError, loadConfig } from '../src/config/index.js';
-import type { DeliveryConfig, SinkConfig } from '../src/config/types.js';
+import type { SinkConfig } from '../src/config/types.js';
 import { redactTokens } from '../src/gateway.js';
+import { DEFAULT_DELIVERY } from './helpers/config-build.js';
 
 const INPUT = '[[inputs.opentelemetry]]\n[inputs.opentelemetry.http]\n';
 const sinks = (toml: string): SinkConfig[] => loadConfig({ text: INPUT + toml, env: {} }).sinks;
@@ -20,16 +21,6 @@ function errors(toml: string): string[] {
 }
 
 const ALL = ['tracing', 'metric', 'logging'];
-const DEFAULT_DELIVERY: DeliveryConfig = {
-  queueMaxPoints: 100_000,
-  queueMaxBytes: 64 * 1024 * 1024,
-  timeoutMs: 10_000,
-  retryInitialMs: 500,
-  retryMaxMs: 30_000,
-  retryMaxElapsedMs: 300_000,
-  spoolMaxBytes: 1024 * 1024 * 1024,
-  drainTimeoutMs: 5_000,
-};
 
 t.test('every target with only its required keys: the documented defaults', async (t) => {
   const toml = `

@@ -1,5 +1,5 @@
 /** Configuration for tests: an `[[inputs.opentelemetry]]` with DataKit's defaults, and the context converters run in. */
-import type { OtelInputConfig } from '../../src/config/types.js';
+import type { DeliveryConfig, OtelInputConfig } from '../../src/config/types.js';
 import type { ConvertContext } from '../../src/datakit/context.js';
 import { compileCustomerTags } from '../../src/datakit/customer-tags.js';
 
@@ -44,3 +44,15 @@ export function convertContext(inp: OtelInputConfig, extra: Partial<ConvertConte
     ...extra,
   };
 }
+
+/** A network sink's delivery settings when its table sets none (the documented defaults, README "Delivery"). */
+export const DEFAULT_DELIVERY: DeliveryConfig = {
+  queueMaxPoints: 100_000,
+  queueMaxBytes: 64 * 1024 * 1024,
+  timeoutMs: 10_000,
+  retryInitialMs: 500,
+  retryMaxMs: 30_000,
+  retryMaxElapsedMs: 300_000,
+  spoolMaxBytes: 1024 * 1024 * 1024,
+  drainTimeoutMs: 5_000,
+};
