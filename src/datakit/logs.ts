@@ -1,5 +1,5 @@
 import type { AnyValue, KeyValue, LogRecord, LogsRequest } from '../otlp/model.js';
-import { attributeMap, commonValueText, mergeFirstWins, sharedKVs, withOwnKVs, type SharedKVs } from './attr-text.js';
+import { attributeKVs, attributeMap, commonValueText, mergeFirstWins, sharedKVs, type SharedKVs } from './attr-text.js';
 import { checkPoint, type CheckOptions } from './checker.js';
 import { recordOrigins } from './origin.js';
 import type { ConvertContext } from './context.js';
@@ -96,7 +96,7 @@ function recordPoints(
     chunks.push('');
   }
 
-  const kvs = withOwnKVs(base, attributeMap(record.attributes, input.strictDatakit), strField);
+  const kvs = attributeKVs(base, record.attributes, input.strictDatakit, strField);
   for (const kv of lc.configTags) addKV(kvs, kv); // fields that lose to attributes (Q37)
   const messageAt = kvs.length;
   addKV(kvs, strField('message', chunks[0]));
