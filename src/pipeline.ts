@@ -99,16 +99,22 @@ export class Pipeline {
     return postProcess(points, this.io);
   }
 
-  readonly handle = async (req: ReceivedRequest): Promise<ExportResult> => {
-    // Admitted before its body was read, but queues may have filled up while it was decoded: refusing now, before any
-    // sink has it, spares the client's retry from being a duplicate in the sinks that did take it.
-    const refusal = this.admit(req.signal);
-    if (refusal) throw new RetryableError(`the gateway is overloaded: retry the ${req.signal} export later`, refusal.retryAfterSeconds);
-    const origins = this.wantsOrigins ? new Map() : undefined;
-    const points = this.convert(req.signal, req.data, req.input, req.remoteIp, origins);
-    this.opts.observer?.converted(req.signal, req.items, points.length);
+  /**
+   * Not an async function: a suspended async frame keeps `req` (the decoded request) and `points` alive until the
+   * sinks are done, and with many requests in flight every scavenge copied and promoted them (issue 8). What waits
+   * for the sinks below holds neither.
+   */
+  readonly handle = (req: ReceivedRequest): Promise<ExportResult> => {
+    let delivered: Promise<void>;
     try {
-      await fanOut(this.opts.sinks, {
+      // Admitted before its body was read, but queues may have filled up while it was decoded: refusing now, before
+      // any sink has it, spares the client's retry from being a duplicate in the sinks that did take it.
+      const refusal = this.admit(req.signal);
+      if (refusal) throw new RetryableError(`the gateway is overloaded: retry the ${req.signal} export later`, refusal.retryAfterSeconds);
+      const origins = this.wantsOrigins ? new Map() : undefined;
+      const points = this.convert(req.signal, req.data, req.input, req.remoteIp, origins);
+      this.opts.observer?.converted(req.signal, req.items, points.length);
+      delivered = fanOut(this.opts.sinks, {
         category: CATEGORY_OF_SIGNAL[req.signal],
         points,
         source: { signal: req.signal, encoding: req.encoding, body: req.body, data: req.data },
@@ -117,10 +123,16 @@ export class Pipeline {
         input: origins && req.input,
       });
     } catch (err) {
-      // A sink that cannot take the data now (queue full, disk full) must not make the client drop it: 503 → retry.
-      const retryAfter = err instanceof QueueFullError ? err.retryAfterSeconds : 1;
-      throw new RetryableError(`a sink could not store the data: ${(err as Error).message}`, retryAfter);
+      return Promise.reject(err as Error);
     }
-    return {};
+    return delivered.then(storedAll, sinkRefusal);
   };
+}
+
+const storedAll = (): ExportResult => ({});
+
+/** A sink that cannot take the data now (queue full, disk full) must not make the client drop it: 503 → retry. */
+function sinkRefusal(err: unknown): never {
+  const retryAfter = err instanceof QueueFullError ? err.retryAfterSeconds : 1;
+  throw new RetryableError(`a sink could not store the data: ${(err as Error).message}`, retryAfter);
 }

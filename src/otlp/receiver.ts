@@ -234,14 +234,18 @@ class ReceiverState {
     this.finishRetiring();
   };
 
-  async handle(req: ReceivedRequest): Promise<ExportResult> {
-    if (this.retired) throw new RetryableError(RETIRED_MESSAGE, 1);
+  /** Not async, so that nothing waiting here keeps `req` (the decoded request) alive: see `handOver`. */
+  handle(req: ReceivedRequest): Promise<ExportResult> {
+    if (this.retired) return Promise.reject(new RetryableError(RETIRED_MESSAGE, 1));
     this.users++;
+    let handled: Promise<ExportResult>;
     try {
-      return await this.opts.handle(req);
-    } finally {
+      handled = this.opts.handle(req);
+    } catch (err) {
       this.release();
+      return Promise.reject(err as Error);
     }
+    return handled.finally(this.release);
   }
 
   /** Resolves once no request uses this state; from then on its `handle` is never called. */
@@ -471,32 +475,37 @@ function accessRefusal(route: SignalRoute, request: FastifyRequest, auth: TokenA
   return limited || auth?.refusal(request.headers.authorization, request.query);
 }
 
-async function receive(route: SignalRoute, request: FastifyRequest, reply: FastifyReply, state: ReceiverState): Promise<void> {
-  const { opts } = state;
-  const { encoding, coding } = request.otlpNegotiated!;
-  // The '*' parser below always yields the body as a Buffer (empty for a 0-byte body).
-  const received = request.body as Buffer;
-  const body = await decompress(received, coding, opts.limits.maxDecompressedBytes);
-  request.otlpDecompressedBytes = body.length;
+/**
+ * Decodes the body and hands it to `handle`. A plain function rather than part of `receive`: a suspended async frame
+ * keeps every local alive (V8), so the decoded request would live until the sinks are done, and with many requests in
+ * flight every scavenge copied and promoted it (issue 8).
+ */
+function handOver(route: SignalRoute, request: FastifyRequest, state: ReceiverState, encoding: Encoding, body: Buffer): Promise<ExportResult> {
   const data = decodeRequest(route.signal, encoding, body, route.decodeOptions);
   const items = countItems(route.signal, data);
   request.otlpItems = items;
-  const result =
-    items === 0
-      ? NOTHING_REJECTED // checklist 9: success at once, the handler is not called
-      : await state.handle({
-          signal: route.signal,
-          encoding,
-          input: route.input,
-          inputIndex: route.inputIndex,
-          data,
-          remoteIp: remoteIpOf(request.raw),
-          items,
-          bytes: received.length,
-          body,
-          session: sessionOf(request),
-        });
-  observe(opts.observer, request, reply, encoding, 'accepted', undefined);
+  if (items === 0) return Promise.resolve(NOTHING_REJECTED); // checklist 9: success at once, the handler is not called
+  return state.handle({
+    signal: route.signal,
+    encoding,
+    input: route.input,
+    inputIndex: route.inputIndex,
+    data,
+    remoteIp: remoteIpOf(request.raw),
+    items,
+    // The '*' parser below always yields the body as a Buffer (empty for a 0-byte body).
+    bytes: (request.body as Buffer).length,
+    body,
+    session: sessionOf(request),
+  });
+}
+
+async function receive(route: SignalRoute, request: FastifyRequest, reply: FastifyReply, state: ReceiverState): Promise<void> {
+  const { encoding, coding } = request.otlpNegotiated!;
+  const body = await decompress(request.body as Buffer, coding, state.opts.limits.maxDecompressedBytes);
+  request.otlpDecompressedBytes = body.length;
+  const result = await handOver(route, request, state, encoding, body);
+  observe(state.opts.observer, request, reply, encoding, 'accepted', undefined);
   sendSuccess(reply, route, encoding, result);
 }
 
