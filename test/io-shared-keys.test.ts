@@ -1,7 +1,7 @@
 /**
- * io's host tags are added without searching the keys a point shares (the very same KV objects, at the same places)
- * with the one before it (datakit reference §11, "add" = first wins). That shortcut must give exactly what adding
- * each host tag to each point on its own gives: exact cases at the edges, then a seeded random comparison.
+ * io's host tags on points that share KV objects with the point before them (as a metric's points share their
+ * resource and scope tags; datakit reference §11, "add" = first wins): exactly what adding each host tag to each
+ * point on its own gives, at the edges and in a seeded random comparison.
  */
 import t from 'tap';
 import { postProcess, type IoOptions } from '../src/datakit/io.js';
