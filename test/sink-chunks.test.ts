@@ -7,7 +7,6 @@
 import { mkdtemp, readdir, readFile, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { Writable } from 'node:stream';
 import { gunzipSync } from 'node:zlib';
 import t, { type Test } from 'tap';
 import type { DatawaySinkConfig } from '../src/config/types.js';
@@ -18,6 +17,7 @@ import { FileSink, unwritten } from '../src/sinks/file-sink.js';
 import { formatBatch, formatBatchBuffers } from '../src/sinks/json-lines.js';
 import { StdoutSink } from '../src/sinks/stdout-sink.js';
 import { DEFAULT_DELIVERY } from './helpers/config-build.js';
+import { CapturedStream } from './helpers/captured-stream.js';
 
 const ALL = new Set<Category>(['tracing', 'metric', 'logging']);
 
@@ -138,33 +138,9 @@ t.test('FileSink: multi-chunk batches land whole, and size rotation still falls 
   t.equal(await readFile(`${path}.1`, 'utf8'), text(a) + text(b));
 });
 
-/** Keeps what it is given; while held, write callbacks wait (the stream fills up). */
-class Captured extends Writable {
-  text = '';
-  writes = 0;
-  private held: Array<() => void> | null = null;
-
-  constructor() {
-    super({ highWaterMark: 1024 });
-  }
-  override _write(chunk: Buffer, _enc: BufferEncoding, cb: (err?: Error | null) => void): void {
-    this.text += chunk.toString('utf8');
-    this.writes++;
-    if (this.held) this.held.push(() => cb());
-    else cb();
-  }
-  hold(): void {
-    this.held = [];
-  }
-  release(): void {
-    const held = this.held ?? [];
-    this.held = null;
-    for (const cb of held) cb();
-  }
-}
 
 t.test('StdoutSink: two multi-chunk batches in flight come out one after the other, each whole', async (t) => {
-  const out = new Captured();
+  const out = new CapturedStream(1024);
   out.hold();
   const sink = new StdoutSink(ALL, out);
   const a = batchOf(Array.from({ length: 150 }, () => pointOfBytes(1000, 'é')));

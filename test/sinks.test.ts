@@ -6,7 +6,6 @@
 import { mkdir, mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { Writable } from 'node:stream';
 import t, { type Test } from 'tap';
 import { loadConfig } from '../src/config/index.js';
 import type { Category, Point, PointBatch } from '../src/datakit/point.js';
@@ -17,6 +16,7 @@ import { createSinks, fanOut, FileSink, StdoutSink, type Sink, type SinkContext 
 import { EXAMPLE_TRACE_LINE, fixtureToml } from './helpers/gateway.js';
 import { request } from './helpers/http.js';
 import { tracesRequest } from './helpers/otlp-build.js';
+import { CapturedStream } from './helpers/captured-stream.js';
 
 const ALL: ReadonlySet<Category> = new Set(['tracing', 'metric', 'logging']);
 const point = (measurement: string, n: number): Point => ({
@@ -30,28 +30,6 @@ const TRACE_BATCH: PointBatch = { category: 'tracing', points: [point('span', 1)
 const METRIC_BATCH: PointBatch = { category: 'metric', points: [point('cpu', 3)] };
 const LOGGING_BATCH: PointBatch = { category: 'logging', points: [point('log', 4)] };
 
-/** A writable that keeps what it was given, and can hold its write callbacks to build up backpressure. */
-class Captured extends Writable {
-  text = '';
-  private held: Array<() => void> | null = null;
-
-  constructor(highWaterMark?: number) {
-    super({ highWaterMark, decodeStrings: false });
-  }
-  override _write(chunk: string, _enc: BufferEncoding, cb: (err?: Error | null) => void): void {
-    this.text += chunk;
-    if (this.held) this.held.push(() => cb());
-    else cb();
-  }
-  hold(): void {
-    this.held = [];
-  }
-  release(): void {
-    const held = this.held ?? [];
-    this.held = null;
-    for (const cb of held) cb();
-  }
-}
 
 async function tempDir(t: Test): Promise<string> {
   const dir = await mkdtemp(join(tmpdir(), 'dk-sinks-'));
@@ -60,8 +38,8 @@ async function tempDir(t: Test): Promise<string> {
 }
 
 t.test('StdoutSink: one point per line, exact line protocol; fanOut gives each sink only its categories', async (t) => {
-  const tracesOnly = new Captured();
-  const everything = new Captured();
+  const tracesOnly = new CapturedStream();
+  const everything = new CapturedStream();
   const sinks = [new StdoutSink(new Set(['tracing']), tracesOnly), new StdoutSink(ALL, everything)];
   for (const batch of [TRACE_BATCH, METRIC_BATCH, LOGGING_BATCH]) await fanOut(sinks, batch);
   t.equal(tracesOnly.text, `${line('span', 1)}\n${line('span', 2)}\n`);
@@ -69,7 +47,7 @@ t.test('StdoutSink: one point per line, exact line protocol; fanOut gives each s
 });
 
 t.test('StdoutSink: write waits for a full stream to drain, and so does flush', async (t) => {
-  const out = new Captured(1);
+  const out = new CapturedStream(1);
   out.hold();
   const sink = new StdoutSink(ALL, out);
   let written = false;
