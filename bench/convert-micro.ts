@@ -2,10 +2,14 @@
  * In-process micro benchmark of the trace hot path after decoding: convert (Pipeline.convert: convertTraces + io
  * post-processing) and line-protocol encoding, apart and together, on the benchmark's 100-span LLM trace.
  * Encoding stages end in bytes, as a sink writes them: a string that is never read stays an unflattened rope and
- * would hide most of the cost. `encode`/`both` make one Buffer of the whole text (what the file sink does today);
+ * would hide most of the cost. `encode`/`both` make one Buffer of the whole text (the one-string reference);
  * `chunks`/`both-chunks` use encodePointBuffers' ≤ 64 KiB buffers.
  *
  *   node --import tsx bench/convert-micro.ts [stage…] [--seconds N] [--runs N]
+ *
+ * To compare two versions, run one stage per process and alternate the versions: stages of one process share the
+ * JIT's type feedback (the first stage changes the second's numbers), and on the VMs we run on the cost of page
+ * faults varies from minute to minute (the same stage measured 1.4–2.9 ms per request within an hour).
  *
  * stage: decode | convert | encode | chunks | both | both-chunks (default: all but decode). Each run is a warm loop of N seconds
  * (default 3); the median of the runs (default 3) is printed, with the allocation per request (heapUsed delta of
@@ -48,7 +52,7 @@ const request: TracesRequest = decodeTracesProtobuf(payload.body, decodeOpts);
 const convert = () => pipeline.convert('traces', request, input, '127.0.0.1');
 const converted = convert();
 
-/** The file sink's bytes today: the whole batch as one text, then one Buffer. */
+/** The one-string reference: the whole batch as one text, then one Buffer. */
 const asOneBuffer = (points: Point[]): number => Buffer.from(encodePoints(points) + '\n').length;
 function asChunkBuffers(points: Point[]): number {
   let bytes = 0;

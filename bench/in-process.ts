@@ -1,9 +1,11 @@
 /**
  * In process, no HTTP: decode → convert → line protocol per payload, next to the ceiling's decode alone (protobufjs'
  * generic `Type.decode`, or JSON.parse). Shows what the pipeline itself costs, apart from HTTP and scheduling.
+ * The line protocol ends in the ≤ 64 KiB buffers the file sink writes (encodePointBuffers), not in a string: a
+ * string nobody reads stays an unflattened rope and would hide part of the cost.
  */
 import type { GatewayConfig } from '../src/config/types.js';
-import { encodePoints } from '../src/datakit/line-protocol.js';
+import { encodePointBuffers } from '../src/datakit/line-protocol.js';
 import { decodeRequest } from '../src/otlp/decode.js';
 import { otlpProtoTypes } from '../src/otlp/proto.js';
 import { Pipeline } from '../src/pipeline.js';
@@ -44,7 +46,7 @@ export function inProcess(config: GatewayConfig, payloads: readonly Payload[], s
         const data = decodeRequest(p.signal, json ? 'json' : 'protobuf', bytes, decodeOpts);
         const pts = pipeline.convert(p.signal, data, input, '127.0.0.1');
         points = pts.length;
-        encodePoints(pts);
+        encodePointBuffers(pts);
       }, seconds);
       const ceiling = timed(() => {
         if (json) JSON.parse(p.body.toString('utf8'));

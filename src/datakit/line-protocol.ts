@@ -1,6 +1,6 @@
 import { formatFloat } from './format.js';
 import type { FieldKV, FieldValue, KV, Point, TagKV } from './point.js';
-import { LineBuffers, MAX_CHUNK_BYTES } from './line-buffers.js';
+import { LineBuffers, MAX_CHUNK_BYTES, type LineOut } from './line-buffers.js';
 
 /**
  * DataKit's text line protocol (datakit reference §9), as the influxdb1-client fork writes it:
@@ -199,24 +199,66 @@ function measurementText(measurement: string): string {
   return lastMeasurement.text;
 }
 
-/** The line, or null when the Go encoder would reject the point (no fields, a NaN/Inf float): it is left out (§9.1). */
-export function encodeLine(point: Point): string | null {
+/**
+ * Writes the point's line (no newline) to `out` in pieces; false when the Go encoder would reject the point (no
+ * fields, a NaN/Inf float): it is left out (§9.1), and what was written of it must be dropped.
+ */
+function writeLine(point: Point, out: LineOut): boolean {
   const { kvs } = point;
   const order = keyOrder(kvs);
   const { tags, fields, tagPrefixes, fieldPrefixes } = order;
-  if (fields.length === 0) return null;
+  if (fields.length === 0) return false;
 
-  let line = measurementText(point.measurement);
+  out.text(measurementText(point.measurement));
   for (let i = 0; i < tags.length; i++) {
     const value = (kvs[tags[i]] as TagKV).value;
-    if (value !== '') line += tagPrefixes[i] + escape(value, TAG_SPECIAL, TAG_ESCAPES);
+    if (value === '') continue;
+    out.text(tagPrefixes[i]);
+    out.text(escape(value, TAG_SPECIAL, TAG_ESCAPES));
   }
   for (let i = 0; i < fields.length; i++) {
-    const value = fieldValueText((kvs[fields[i]] as FieldKV).value);
-    if (value === null) return null;
-    line += (i === 0 ? ' ' : ',') + fieldPrefixes[i] + value;
+    const v = (kvs[fields[i]] as FieldKV).value;
+    out.text(i === 0 ? ' ' : ',');
+    out.text(fieldPrefixes[i]);
+    if (v.type === 'string' && v.value.indexOf('"') === -1 && v.value.indexOf('\\') === -1) {
+      // The common case in pieces: no quoted copy of a long value is made.
+      out.text('"');
+      out.text(v.value);
+      out.text('"');
+      continue;
+    }
+    const value = fieldValueText(v);
+    if (value === null) return false;
+    out.text(value);
   }
-  return line + ' ' + point.time;
+  out.text(' ');
+  out.text(String(point.time));
+  return true;
+}
+
+/** A line as one string. */
+class StringLine implements LineOut {
+  line = '';
+  text(s: string): void {
+    this.line += s;
+  }
+}
+
+/** The line, or null when the Go encoder would reject the point (no fields, a NaN/Inf float): it is left out (§9.1). */
+export function encodeLine(point: Point): string | null {
+  const out = new StringLine();
+  return writeLine(point, out) ? out.line : null;
+}
+
+/** Adds the point's line to `lines`, written straight into its buffer; false (nothing added) when it is left out. */
+export function addLine(point: Point, lines: LineBuffers): boolean {
+  lines.beginLine();
+  if (writeLine(point, lines)) {
+    lines.endLine();
+    return true;
+  }
+  lines.abortLine();
+  return false;
 }
 
 /** One point as a line, no trailing newline. Throws for a point DataKit could not encode (no fields, NaN/±Inf). */
@@ -248,9 +290,6 @@ export function encodePoints(points: readonly Point[]): string {
  */
 export function encodePointBuffers(points: readonly Point[], maxChunkBytes = MAX_CHUNK_BYTES): Buffer[] {
   const lines = new LineBuffers(maxChunkBytes);
-  for (const point of points) {
-    const line = encodeLine(point);
-    if (line !== null) lines.add(line);
-  }
+  for (const point of points) addLine(point, lines);
   return lines.take();
 }

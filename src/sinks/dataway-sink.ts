@@ -1,7 +1,7 @@
 import { randomBytes } from 'node:crypto';
 import type { DatawaySinkConfig } from '../config/types.js';
-import { LineBuffers, lineFits } from '../datakit/line-buffers.js';
-import { encodeLine } from '../datakit/line-protocol.js';
+import { LineBuffers } from '../datakit/line-buffers.js';
+import { addLine } from '../datakit/line-protocol.js';
 import type { Category, PointBatch } from '../datakit/point.js';
 import { HttpEndpoint, requestBody } from './http-post.js';
 import { QueuedSink } from './queue.js';
@@ -55,18 +55,17 @@ export class DatawayTransport implements Transport {
     const envelopes: Envelope[] = [];
     const lines = new LineBuffers();
     for (const point of batch.points) {
-      const line = encodeLine(point);
-      if (line === null) continue;
-      if (lines.lines > 0 && !lineFits(line, maxRawBodyBytes - lines.bytes)) envelopes.push(this.envelope(batch.category, lines));
-      lines.add(line);
+      // The line that takes a request past the limit starts the next one.
+      if (addLine(point, lines) && lines.lines > 1 && lines.bytes > maxRawBodyBytes) {
+        envelopes.push(this.envelope(batch.category, lines.lines - 1, lines.takeAllButLast()));
+      }
     }
-    if (lines.lines > 0) envelopes.push(this.envelope(batch.category, lines));
+    if (lines.lines > 0) envelopes.push(this.envelope(batch.category, lines.lines, lines.take()));
     return envelopes;
   }
 
-  /** The lines added to `lines` since its last `take`, as one request. */
-  private envelope(category: Category, lines: LineBuffers): Envelope {
-    const items = lines.lines;
+  /** `items` lines in `chunks` (each line ending in `\n`), as one request. */
+  private envelope(category: Category, items: number, chunks: Buffer[]): Envelope {
     const headers: Record<string, string> = {
       'Content-Type': 'application/line-protocol',
       'X-Points': String(items),
@@ -76,8 +75,9 @@ export class DatawayTransport implements Transport {
     // One contiguous body: envelopes are queued, measured and spooled as plain bytes (transport.ts), and zlib has no
     // synchronous way to take input in pieces. The length leaves out the last newline: the body is the lines joined
     // by `\n`, none at the end.
-    const rawBytes = lines.bytes - 1;
-    const body = requestBody(Buffer.concat(lines.take(), rawBytes), this.config.gzip, headers);
+    let rawBytes = -1;
+    for (const chunk of chunks) rawBytes += chunk.length;
+    const body = requestBody(Buffer.concat(chunks, rawBytes), this.config.gzip, headers);
     return { category, items, route: `/v1/write/${category}`, headers, body };
   }
 

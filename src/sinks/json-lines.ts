@@ -1,6 +1,6 @@
 import type { SinkFormat } from '../config/types.js';
 import { LineBuffers } from '../datakit/line-buffers.js';
-import { encodeLine, encodePoints, sortedKeys } from '../datakit/line-protocol.js';
+import { addLine, encodePoints, sortedKeys } from '../datakit/line-protocol.js';
 import type { Category, FieldValue, Point, PointBatch } from '../datakit/point.js';
 
 /**
@@ -94,9 +94,13 @@ export function formatBatch(format: SinkFormat, batch: PointBatch): string {
 export function formatBatchBuffers(format: SinkFormat, batch: PointBatch): Buffer[] {
   const lines = new LineBuffers();
   const { category, points } = batch;
-  for (const point of points) {
-    const line = format === 'json-lines' ? encodeJsonLine(category, point) : encodeLine(point);
-    if (line !== null) lines.add(line);
+  if (format === 'json-lines') {
+    for (const point of points) {
+      const line = encodeJsonLine(category, point);
+      if (line !== null) lines.add(line);
+    }
+  } else {
+    for (const point of points) addLine(point, lines);
   }
   return lines.take();
 }
