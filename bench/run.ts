@@ -4,7 +4,7 @@
  *
  * 1. In process, no HTTP: decode → convert → line protocol per payload, next to the ceiling's decode alone.
  * 2. Over HTTP on loopback, each server in its own process and the load (autocannon) in another: the real gateway
- *    (the CLI, a file sink to /dev/null) and the ceiling on traces, metrics and logs (protobuf, gzip, JSON); a steady
+ *    (the built CLI, dist/cli.js, with a file sink to /dev/null) and the ceiling on traces, metrics and logs (protobuf, gzip, JSON); a steady
  *    10,000 spans/s; 256 connections (admission control); one 64 MiB request; `--workers 2` against 1.
  * 3. Delivery to a stand-in dataway, and a stalled one (delivery.ts).
  * 4. Soak (soak.ts): good and hostile requests interleaved; every good item delivered, the rest refused, no 5xx.
@@ -20,7 +20,7 @@ import { delivery } from './delivery.js';
 import { inProcess } from './in-process.js';
 import { bigLogPayload, logPayloads, metricPayloads, tracePayloads, type Payload } from './payloads.js';
 import { ScenarioRunner, type Measured } from './scenarios.js';
-import { startCeilingServer, startGatewayServer, type BenchServer } from './servers.js';
+import { buildGateway, startCeilingServer, startGatewayServer, type BenchServer } from './servers.js';
 import { printSoak, soak } from './soak.js';
 import { targetRows, type HttpResults } from './targets.js';
 
@@ -70,6 +70,8 @@ const many = { connections: MANY_CONNECTIONS, seconds: SECONDS };
 const bigRun = { connections: 1, seconds: SECONDS, amount: BIG_REQUESTS, timeoutSeconds: BIG_REQUEST_TIMEOUT_SECONDS, cold: true };
 const configFile = join(dir, 'bench.conf');
 
+process.stdout.write('building the gateway (dist/, as npm start runs it)…\n');
+buildGateway();
 process.stdout.write('over HTTP: the gateway…\n');
 const gw = await withServer(startGatewayServer(configFile), async (s) => ({
   throughput: await throughput(s, 'gateway'),

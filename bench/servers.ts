@@ -3,7 +3,7 @@
  * with a `file` sink to /dev/null so that line-protocol encoding is counted; `--workers N` for a cluster) and the
  * ceiling (ceiling-server.ts).
  */
-import { spawn, type ChildProcess } from 'node:child_process';
+import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
 import { once } from 'node:events';
 import { readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
@@ -87,15 +87,32 @@ function gatewayEnv(): NodeJS.ProcessEnv {
 }
 
 /**
- * The real gateway as `npm start` runs it (with its young-generation size, see README "Operating it"):
- * `node --max-semi-space-size=32 --import tsx src/cli.ts --config <bench config> --listen 127.0.0.1:0 [--workers N]`.
+ * Node's flags for the gateway: those of `npm start` (its young-generation size, see README "Operating it"), or
+ * BENCH_GATEWAY_NODE_ARGS (space-separated) to compare others.
+ */
+function gatewayNodeArgs(): string[] {
+  const override = process.env.BENCH_GATEWAY_NODE_ARGS;
+  return override === undefined ? ['--max-semi-space-size=32'] : override.split(' ').filter((a) => a !== '');
+}
+
+/**
+ * The real gateway as `npm start` runs it, built (`dist/cli.js`, compiled first by run.ts): run through tsx it would
+ * carry the TypeScript loader's thread and some 30 MB of RSS that users never have.
+ * `node <gatewayNodeArgs> dist/cli.js --config <bench config> --listen 127.0.0.1:0 [--workers N]`.
  */
 export function startGatewayServer(configFile: string, workers = 1): Promise<BenchServer> {
   writeFileSync(configFile, benchConfigToml());
-  const args = ['--max-semi-space-size=32', '--import', 'tsx', 'src/cli.ts', '--config', configFile, '--listen', '127.0.0.1:0'];
+  const args = [...gatewayNodeArgs(), join(ROOT, 'dist', 'cli.js'), '--config', configFile, '--listen', '127.0.0.1:0'];
   if (workers !== 1) args.push('--workers', String(workers));
   const child = spawn(process.execPath, args, { cwd: ROOT, stdio: ['ignore', 'pipe', 'inherit'], env: gatewayEnv() });
   return started('gateway', child, workers);
+}
+
+/** Compiles src/ into dist/ (`npm run build`), so that the gateway measured is the one `npm start` runs. */
+export function buildGateway(): void {
+  const tsc = join(ROOT, 'node_modules', 'typescript', 'bin', 'tsc');
+  const r = spawnSync(process.execPath, [tsc, '-p', join(ROOT, 'tsconfig.build.json')], { cwd: ROOT, stdio: 'inherit' });
+  if (r.status !== 0) throw new Error(`bench: building the gateway failed (tsc exit ${r.status})`);
 }
 
 export function startCeilingServer(): Promise<BenchServer> {
