@@ -40,7 +40,9 @@ export function inProcess(config: GatewayConfig, payloads: readonly Payload[], s
     .filter((p) => !p.contentEncoding)
     .map((p) => {
       const json = p.contentType === 'application/json';
-      const bytes = new Uint8Array(p.body);
+      // A Buffer, as Fastify hands bodies over: protobufjs reads strings from a Buffer natively (BufferReader) but
+      // decodes them in JS from a plain Uint8Array, which would make the ceiling ~2.5× slower than over HTTP.
+      const bytes = p.body;
       let points = 0;
       const full = timed(() => {
         const data = decodeRequest(p.signal, json ? 'json' : 'protobuf', bytes, decodeOpts);
