@@ -11,7 +11,7 @@ export interface LoadSpec {
   seconds: number;
   /** A fixed number of requests instead of a duration. */
   amount?: number;
-  /** Requests per second over all connections (a steady rate instead of as fast as answered). */
+  /** Requests per second over all connections, evenly spaced (steady-load.ts) instead of as fast as answered. */
   overallRate?: number;
   /** Seconds to wait for one answer. Default 10. */
   timeoutSeconds?: number;
@@ -31,7 +31,10 @@ export interface LoadResult {
   timeouts: number;
 }
 
-/** Runs the load generator in its own process (its CPU is not the server's) and resolves with its results. */
+/**
+ * Runs the load generator in its own process (its CPU is not the server's) and resolves with its results: autocannon
+ * (load.ts) as fast as answered, steady-load.ts for a steady `overallRate`.
+ */
 export function runLoad(spec: LoadSpec): Promise<LoadResult> {
-  return runJsonChild('load.ts', [JSON.stringify(spec)]);
+  return runJsonChild(spec.overallRate ? 'steady-load.ts' : 'load.ts', [JSON.stringify(spec)]);
 }

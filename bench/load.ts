@@ -22,7 +22,6 @@ const r = await autocannon({
   connections: spec.connections,
   duration: spec.seconds,
   amount: spec.amount,
-  overallRate: spec.overallRate,
   timeout: spec.timeoutSeconds ?? 10,
   // Latency of the answers that carried the data: a 503 is quick and would flatter the percentiles.
   excludeErrorStats: true,
