@@ -6,7 +6,7 @@
 import t from 'tap';
 import { MAX_CHUNK_BYTES } from '../src/datakit/line-buffers.js';
 import { encodePoint, encodePointBuffers, encodePoints, sortedKeys } from '../src/datakit/line-protocol.js';
-import { intField, strField, tag, type KV, type Point } from '../src/datakit/point.js';
+import { floatField, intField, strField, tag, uintField, type KV, type Point } from '../src/datakit/point.js';
 
 const pt = (kvs: KV[], time = 1n): Point => ({ measurement: 'm', kvs, time });
 /** §9.2 string value escaping, the slow and obvious way. */
@@ -106,4 +106,59 @@ t.test('buffers of a large batch: at most 64 KiB each, the same bytes as the who
   t.ok(Buffer.concat(buffers).equals(Buffer.from(encodePoints(points) + '\n')), 'lone surrogates become U+FFFD as in Buffer.from');
   // Every chunk boundary falls between lines.
   t.same(buffers.filter((b) => b[b.length - 1] !== 0x0a), []);
+});
+
+t.test('key orders cached for a few shapes at once: alternating shapes, and one key as tag then field', async (t) => {
+  // Six shapes taking turns (more than the cache holds), two of them with the same keys but `b` a tag in one and a
+  // field in the other; each line is checked against the same point encoded alone after a shape nobody else has.
+  const shapes: KV[][] = [
+    [tag('b', 'x'), intField('a', 1n)],
+    [intField('b', 2n), intField('a', 1n)],
+    [tag('le', '+Inf'), tag('host', 'h'), uintField('m_bucket', 3n)],
+    [tag('host', 'h'), floatField('m_sum', 1.5)],
+    [tag('host', 'h'), uintField('m_count', 4n)],
+    [tag('z', 'last'), tag('a', 'first'), intField('y', 1n), intField('c', 2n)],
+  ];
+  const alone = (kvs: KV[]): string => {
+    encodePoint(pt([intField('reset_the_cache_with_a_shape_of_its_own', 0n)]));
+    return encodePoint(pt(kvs));
+  };
+  const expected = shapes.map(alone);
+  t.same(expected, ['m,b=x a=1i 1', 'm a=1i,b=2i 1', 'm,host=h,le=+Inf m_bucket=3u 1', 'm,host=h m_sum=1.5 1', 'm,host=h m_count=4u 1', 'm,a=first,z=last c=2i,y=1i 1']);
+  const order = [0, 1, 2, 3, 4, 2, 2, 3, 4, 5, 0, 5, 1, 0, 3];
+  t.same(encodePoints(order.map((i) => pt(shapes[i]))).split('\n'), order.map((i) => expected[i]));
+});
+
+t.test('tag sections kept per shape: same tags, one tag changed anywhere (to or from empty), several changed', async (t) => {
+  const keys = ['a', 'le', 'x y', 'z'];
+  const point = (values: string[], v = 1n): Point => pt([...keys.map((k, i) => tag(k, values[i])), intField('v', v)]);
+  // Each line against the same point encoded right after a point of another shape (its tags built anew).
+  const alone = (p: Point): string => {
+    encodePoint(pt([intField('reset_the_cache_with_a_shape_of_its_own', 0n)]));
+    encodePoint(pt([intField('and_another', 0n)]));
+    encodePoint(pt([intField('and_a_third', 0n)]));
+    encodePoint(pt([intField('and_a_fourth', 0n)]));
+    return encodePoint(p);
+  };
+  const runs = [
+    ['1', '0.5', 'p', 'q'],
+    ['1', '0.5', 'p', 'q'], // the same: kept text written as it is
+    ['1', '1', 'p', 'q'], // one in the middle (le)
+    ['1', '+Inf', 'p', 'q'],
+    ['2', '0.5', 'p', 'q'], // the first (kept text is still that of the first line)
+    ['1', '0.5', 'p', 'w,=x'], // the last, with escapes
+    ['1', '', 'p', 'q'], // to empty: left out
+    ['1', '0.5', '', 'q'],
+    ['', '', '', ''], // all differ: built anew
+    ['', '5', '', ''], // from empty
+    ['a b', '5', 'c=d', 'e'],
+  ];
+  const points = runs.map((values, i) => point(values, BigInt(i)));
+  const expected = points.map(alone);
+  t.equal(expected[5], 'm,a=1,le=0.5,x\\ y=p,z=w\\,\\=x v=5i 1');
+  t.equal(expected[6], 'm,a=1,x\\ y=p,z=q v=6i 1');
+  t.equal(expected[8], 'm v=8i 1');
+  t.same(encodePoints(points).split('\n'), expected);
+  // One at a time too (the one-string path shares the kept sections).
+  t.same(points.map((p) => encodePoint(p)), expected);
 });

@@ -88,6 +88,13 @@ interface KeyOrder {
   fields: number[];
   /** `<escaped key>=` per entry of `fields`. */
   fieldPrefixes: string[];
+  /**
+   * The tag section (`,k=v…`) last written with this order, the raw tag values it was made from (null before the
+   * first line) and where each tag's text starts in it (plus its length at the end): see writeTags.
+   */
+  tagText: string;
+  tagValues: string[] | null;
+  tagStarts: number[];
 }
 
 function keyOrderOf(kvs: readonly KV[]): KeyOrder {
@@ -114,6 +121,9 @@ function keyOrderOf(kvs: readonly KV[]): KeyOrder {
     tagPrefixes: tags.map((i) => ',' + escape(kvs[i].key, TAG_SPECIAL, TAG_ESCAPES) + '='),
     fields,
     fieldPrefixes: fields.map((i) => escape(kvs[i].key, FIELD_KEY_SPECIAL, FIELD_KEY_ESCAPES) + '='),
+    tagText: '',
+    tagValues: null,
+    tagStarts: [],
   };
 }
 
@@ -125,15 +135,29 @@ function hasKeys(order: KeyOrder, kvs: readonly KV[]): boolean {
 }
 
 /**
- * The order of the last key list encoded. Points come in runs of one shape (every span of a request has the same
- * keys in the same order, so do the points of one metric), so the sort and the key escaping run once per run and
- * the other points of the run only compare their keys with it.
+ * The orders of the last few key lists encoded, most recent first. Points come in runs of few shapes: every span of
+ * a request has the same keys in the same order; a histogram data point's bucket lines share one shape and its
+ * `_sum` and `_count` lines one each. So the sort and the key escaping run once per shape and the other points only
+ * compare their keys with a cached order.
  */
-let lastOrder: KeyOrder | undefined;
+const recentOrders: KeyOrder[] = [];
+const RECENT_ORDERS = 4;
 
 function keyOrder(kvs: readonly KV[]): KeyOrder {
-  if (lastOrder === undefined || !hasKeys(lastOrder, kvs)) lastOrder = keyOrderOf(kvs);
-  return lastOrder;
+  for (let i = 0; i < recentOrders.length; i++) {
+    const order = recentOrders[i];
+    if (hasKeys(order, kvs)) {
+      if (i > 0) {
+        recentOrders.splice(i, 1);
+        recentOrders.unshift(order);
+      }
+      return order;
+    }
+  }
+  const order = keyOrderOf(kvs);
+  recentOrders.unshift(order);
+  if (recentOrders.length > RECENT_ORDERS) recentOrders.pop();
+  return order;
 }
 
 // ---------------------------------------------------------------------------------------------- encoding
@@ -199,6 +223,60 @@ function measurementText(measurement: string): string {
   return lastMeasurement.text;
 }
 
+/** One tag's text, `,<key>=<value>` escaped; empty for an empty value (§9.1: left out). */
+function tagText(order: KeyOrder, i: number, value: string): string {
+  return value === '' ? '' : order.tagPrefixes[i] + escape(value, TAG_SPECIAL, TAG_ESCAPES);
+}
+
+/**
+ * The tag section of a line. Consecutive points of one shape mostly repeat their tags: every span of a request has
+ * the same status, service, source…; the 16 bucket lines of a histogram data point differ only in `le`. So the last
+ * section written for the order is kept with the raw values it was made from: the same values write it again as it
+ * is, one different value writes the text around it (slices of the kept one) and that tag's own; more differences
+ * build it anew. It stays as it was built, with its values, so that slicing around one tag stays right for every
+ * bucket line.
+ */
+function writeTags(order: KeyOrder, kvs: readonly KV[], out: LineOut): void {
+  const { tags } = order;
+  const kept = order.tagValues;
+  if (kept !== null) {
+    let differs = -1;
+    for (let i = 0; i < tags.length; i++) {
+      if ((kvs[tags[i]] as TagKV).value === kept[i]) continue;
+      if (differs !== -1) {
+        differs = -2;
+        break;
+      }
+      differs = i;
+    }
+    if (differs === -1) {
+      out.text(order.tagText);
+      return;
+    }
+    if (differs >= 0) {
+      const { tagText: text, tagStarts: starts } = order;
+      out.text(text.slice(0, starts[differs]));
+      out.text(tagText(order, differs, (kvs[tags[differs]] as TagKV).value));
+      out.text(text.slice(starts[differs + 1]));
+      return;
+    }
+  }
+  let text = '';
+  const values: string[] = [];
+  const starts: number[] = [];
+  for (let i = 0; i < tags.length; i++) {
+    const value = (kvs[tags[i]] as TagKV).value;
+    starts.push(text.length);
+    values.push(value);
+    text += tagText(order, i, value);
+  }
+  starts.push(text.length);
+  order.tagText = text;
+  order.tagValues = values;
+  order.tagStarts = starts;
+  out.text(text);
+}
+
 /**
  * Writes the point's line (no newline) to `out` in pieces; false when the Go encoder would reject the point (no
  * fields, a NaN/Inf float): it is left out (§9.1), and what was written of it must be dropped.
@@ -206,16 +284,11 @@ function measurementText(measurement: string): string {
 function writeLine(point: Point, out: LineOut): boolean {
   const { kvs } = point;
   const order = keyOrder(kvs);
-  const { tags, fields, tagPrefixes, fieldPrefixes } = order;
+  const { fields, fieldPrefixes } = order;
   if (fields.length === 0) return false;
 
   out.text(measurementText(point.measurement));
-  for (let i = 0; i < tags.length; i++) {
-    const value = (kvs[tags[i]] as TagKV).value;
-    if (value === '') continue;
-    out.text(tagPrefixes[i]);
-    out.text(escape(value, TAG_SPECIAL, TAG_ESCAPES));
-  }
+  writeTags(order, kvs, out);
   for (let i = 0; i < fields.length; i++) {
     const v = (kvs[fields[i]] as FieldKV).value;
     out.text(i === 0 ? ' ' : ',');
