@@ -162,3 +162,13 @@ t.test('tag sections kept per shape: same tags, one tag changed anywhere (to or 
   // One at a time too (the one-string path shares the kept sections).
   t.same(points.map((p) => encodePoint(p)), expected);
 });
+
+t.test('a key list changed in place after it was encoded is not taken for the shape it had', async (t) => {
+  const kvs: KV[] = [tag('k', 'v'), intField('a', 1n)];
+  t.equal(encodePoint(pt(kvs)), 'm,k=v a=1i 1');
+  kvs[0] = intField('k', 2n); // same key, now a field (as DataKit's "set" may do)
+  t.equal(encodePoint(pt(kvs)), 'm a=1i,k=2i 1');
+  // A new list sharing the unchanged KV object with the last one still matches on its keys.
+  const next: KV[] = [intField('k', 3n), kvs[1]];
+  t.equal(encodePoint(pt(next)), 'm a=1i,k=3i 1');
+});

@@ -13,11 +13,14 @@ export const MAX_CHUNK_BYTES = 64 * 1024;
 const NO_BYTES = Buffer.alloc(0);
 
 /**
- * Pieces up to this many UTF-16 units (keys, tags, numbers: ~95 of a span line's ~100 pieces) are joined into one
- * small string and written with one `Buffer.write` (a call costs ~0.1 µs); longer ones (prompts, the span message)
- * are written as they are, never copied into a concatenated line that `Buffer.write` would then flatten.
+ * Pieces up to this many UTF-16 units (keys, tags, numbers, a kept tag section: all but one or two of a span line's
+ * ~100 pieces, every piece of a metric line) are joined into one string and written with one `Buffer.write` at the
+ * end of the line or before a longer piece; longer ones (prompts, the span message) are written as they are, never
+ * copied into a concatenated line that `Buffer.write` would then flatten. A call into `Buffer.write` costs about as
+ * much as copying a few hundred characters: in interleaved runs 256 took a third off metric encoding against 32,
+ * while 512 made span lines ~6 % slower (their 500-character completions joined too).
  */
-const SHORT_PIECE = 32;
+const SHORT_PIECE = 256;
 
 /** Where a line is written piece by piece (line-protocol.ts writes a point's line through this). */
 export interface LineOut {

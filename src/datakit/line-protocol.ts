@@ -94,6 +94,8 @@ interface KeyOrder {
    */
   tagText: string;
   tagValues: string[] | null;
+  /** The key list last found to match (hasKeys). */
+  lastKvs: readonly KV[];
   tagStarts: number[];
 }
 
@@ -123,14 +125,24 @@ function keyOrderOf(kvs: readonly KV[]): KeyOrder {
     fieldPrefixes: fields.map((i) => escape(kvs[i].key, FIELD_KEY_SPECIAL, FIELD_KEY_ESCAPES) + '='),
     tagText: '',
     tagValues: null,
+    lastKvs: kvs,
     tagStarts: [],
   };
 }
 
+const NO_KVS: readonly KV[] = [];
+
 function hasKeys(order: KeyOrder, kvs: readonly KV[]): boolean {
   const { keys, isTag } = order;
   if (keys.length !== kvs.length) return false;
-  for (let i = 0; i < kvs.length; i++) if (kvs[i].key !== keys[i] || kvs[i].isTag !== isTag[i]) return false;
+  // The points of one data point (or span) share most KV objects, which never change (point.ts): the same object as
+  // in the last matching list has the same key and kind. Not for that list itself, whose slots may have been replaced.
+  const last = kvs === order.lastKvs ? NO_KVS : order.lastKvs;
+  for (let i = 0; i < kvs.length; i++) {
+    const kv = kvs[i];
+    if (kv !== last[i] && (kv.key !== keys[i] || kv.isTag !== isTag[i])) return false;
+  }
+  order.lastKvs = kvs;
   return true;
 }
 

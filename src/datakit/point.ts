@@ -22,15 +22,16 @@ export type FieldValue =
   | { readonly type: 'bool'; readonly value: boolean }
   | { readonly type: 'string'; readonly value: string };
 
+/** Never changed once made (points share them; the line-protocol encoder relies on it): replace, don't edit. */
 export interface TagKV {
-  key: string;
-  isTag: true;
+  readonly key: string;
+  readonly isTag: true;
   value: string;
 }
 
 export interface FieldKV {
-  key: string;
-  isTag: false;
+  readonly key: string;
+  readonly isTag: false;
   value: FieldValue;
 }
 
