@@ -1,9 +1,9 @@
 /**
- * Go's number formatting as DataKit's output depends on it (datakit reference §6.3, §6.5, §7.4, §9.3), and the
- * UTF-8 byte cut of the point checker (§8). Expected strings are what Go's strconv/fmt print.
+ * Go's number formatting as DataKit's output depends on it (datakit reference §6.3, §6.5, §7.4, §9.3), the UTF-8
+ * byte cut of the point checker (§8) and the key rename `.` → `_`. Expected strings are what Go's strconv/fmt print.
  */
 import t from 'tap';
-import { formatFixed, formatFloat, formatFloatG, truncateUtf8 } from '../src/datakit/format.js';
+import { dotsToUnderscores, formatFixed, formatFloat, formatFloatG, truncateUtf8 } from '../src/datakit/format.js';
 
 t.test('formatFloat = strconv.FormatFloat(f, \'f\', -1, 64): shortest round-trip, never exponent (§9.3)', async (t) => {
   const cases: Array<[number, string]> = [
@@ -77,4 +77,15 @@ t.test('truncateUtf8 cuts at a byte limit, backing off to a character boundary',
   t.equal(truncateUtf8('a😀', 4), 'a', 'a 4-byte character is never split');
   t.equal(truncateUtf8('a😀', 5), 'a😀');
   t.equal(truncateUtf8('€€€', 7), '€€');
+});
+
+t.test('dotsToUnderscores: every dot, memoised within a bound, the same string for the same key', async (t) => {
+  t.equal(dotsToUnderscores('no_dots'), 'no_dots');
+  t.equal(dotsToUnderscores('a.b..c.'), 'a_b__c_');
+  t.equal(dotsToUnderscores('.'), '_');
+  t.equal(dotsToUnderscores('gen_ai.usage.' + 'x'), dotsToUnderscores('gen_ai.usage.x'));
+  // Far more distinct keys than the memo keeps: each still right, and the memo starts again rather than grow.
+  const keys = Array.from({ length: 10_000 }, (_, i) => `k.${i}.v`);
+  t.same(keys.filter((k) => dotsToUnderscores(k) !== k.replaceAll('.', '_')), []);
+  t.equal(dotsToUnderscores('k.9999.v'), 'k_9999_v');
 });

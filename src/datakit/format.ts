@@ -123,9 +123,25 @@ export function truncateUtf8(s: string, maxBytes: number): string {
   return bytes.toString('utf8', 0, end);
 }
 
-/** DataKit's key rename `.` → `_` (attribute maps §6.2, customer_tags §4.2, the checker's key rules §8). */
+/** Renamed keys by key as sent: the same few attribute keys come in every data point, span and record. */
+const renamedKeys = new Map<string, string>();
+/** Past this many distinct keys the memo starts again (a client sending ever new keys cannot grow it). */
+const RENAMED_KEYS_MAX = 4096;
+
+/**
+ * DataKit's key rename `.` → `_` (attribute maps §6.2, customer_tags §4.2, the checker's key rules §8). Memoised: a
+ * lookup is cheaper than a new string per data point, and equal keys come back as one string, which later key
+ * comparisons (the checker's, the line-protocol encoder's) then find equal without reading them.
+ */
 export function dotsToUnderscores(key: string): string {
-  return key.indexOf('.') === -1 ? key : key.replaceAll('.', '_');
+  if (key.indexOf('.') === -1) return key;
+  let renamed = renamedKeys.get(key);
+  if (renamed === undefined) {
+    if (renamedKeys.size >= RENAMED_KEYS_MAX) renamedKeys.clear();
+    renamed = key.replaceAll('.', '_');
+    renamedKeys.set(key, renamed);
+  }
+  return renamed;
 }
 
 /** A Buffer over the same memory as `bytes` (no copy), for Node's utf8/base64 text conversions. */
