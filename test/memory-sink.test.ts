@@ -243,3 +243,18 @@ t.test('onChange: told of each write that stored points and of each removal', as
   await s.write({ category: 'metric', points: [pt(3)] });
   t.strictSame(told, ['points 1,2', 'reset 1']);
 });
+
+t.test('a ready-made line-protocol form (the span message) is written, then not kept with the point', async (t) => {
+  const s = sink();
+  const json = '{"name":"a \\"b\\""}';
+  const lp = '"{\\"name\\":\\"a \\\\\\"b\\\\\\"\\"}"';
+  const message = { key: 'message', isTag: false as const, value: { type: 'string' as const, value: json, lp } };
+  const original: Point = { measurement: 'm', kvs: [tag('host', 'h'), message], time: 1n };
+  const origin = { signal: 'traces' } as unknown as PointOrigin;
+  await s.write({ category: 'tracing', points: [original], origins: new Map([[original, origin]]) });
+  const [stored] = s.points();
+  t.equal(stored.line, `m,host=h message=${lp} 1`);
+  t.strictSame(getKV(stored.point.kvs, 'message'), strField('message', json), 'the JSON value only');
+  t.equal(stored.origin, origin, 'the origin of the point as it came');
+  t.equal(getKV(original.kvs, 'message'), message, 'the batch itself is not changed (other sinks share it)');
+});

@@ -4,7 +4,7 @@
  * object (keys in declaration order, strings escaped alike: `"`, `\`, controls, lone surrogates), so it is the oracle.
  */
 import t from 'tap';
-import { arrayValueJson, kvListJson, spanMessageJson } from '../src/datakit/protojson.js';
+import { arrayValueJson, kvListJson, spanMessageJson, spanMessageWithLp } from '../src/datakit/protojson.js';
 import type { KeyValue, Span } from '../src/otlp/model.js';
 
 const TEXTS = [
@@ -87,4 +87,59 @@ t.test('span message: every member, in declaration order, zero values left out',
       '"events":[{"timeUnixNano":"5","name":"exception"},{"attributes":[{"key":"e","value":{"stringValue":"v"}}],"droppedAttributesCount":2}],' +
       '"links":[{"spanId":"CQ=="}],"droppedLinksCount":3}',
   );
+});
+
+/** §9.2 string field escaping, the plain way, as the oracle of the message's ready-made line-protocol form. */
+const lpOf = (json: string): string => '"' + json.replaceAll('\\', '\\\\').replaceAll('"', '\\"') + '"';
+
+t.test('span message with its line-protocol form: the same JSON, and exactly its §9.2 escaping', async (t) => {
+  const anyValues = (text: string) => [
+    { kind: 'string' as const, value: text },
+    { kind: 'int' as const, value: -9007199254740993n },
+    { kind: 'double' as const, value: Number.NaN },
+    { kind: 'double' as const, value: -Infinity },
+    { kind: 'double' as const, value: 1e-7 },
+    { kind: 'bool' as const, value: true },
+    { kind: 'bytes' as const, value: Uint8Array.of(0, 255) },
+    { kind: 'empty' as const },
+    { kind: 'array' as const, values: [{ kind: 'string' as const, value: text }] },
+    { kind: 'kvlist' as const, values: [{ key: text, value: { kind: 'string' as const, value: text } }, { key: text, value: undefined }] },
+  ];
+  let checked = 0;
+  for (const text of TEXTS.map((s) => s.slice(0, 200))) {
+    const attributes: KeyValue[] = anyValues(text).map((value, i) => ({ key: i % 2 ? text : `k${i}`, value }));
+    const span: Span = {
+      traceId: Uint8Array.of(1, 2, 3),
+      spanId: Uint8Array.of(4),
+      traceState: text,
+      parentSpanId: Uint8Array.of(5),
+      flags: 0,
+      name: text,
+      kind: text.length % 9, // unknown kinds (> 5) are numbers
+      startTimeUnixNano: 1n,
+      endTimeUnixNano: 2n,
+      attributes: [],
+      droppedAttributesCount: 3,
+      events: [
+        { timeUnixNano: 7n, name: text, attributes, droppedAttributesCount: 1 },
+        { timeUnixNano: 8n, name: 'exception', attributes: [], droppedAttributesCount: 0 },
+      ],
+      droppedEventsCount: 4,
+      links: [{ traceId: Uint8Array.of(6), spanId: new Uint8Array(0), traceState: text, attributes, droppedAttributesCount: 2, flags: 0 }],
+      droppedLinksCount: 5,
+      status: { message: text, code: text.length % 4 },
+    };
+    for (const opts of [
+      { clean: false, attributes, consumedEvent: 1 },
+      { clean: true, attributes: [], consumedEvent: -1 },
+    ]) {
+      const json = spanMessageJson(span, opts);
+      const both = spanMessageWithLp(span, opts);
+      if (both.json !== json) t.fail(`json differs for ${JSON.stringify(text.slice(0, 20))}`);
+      if (both.lp !== lpOf(json)) t.fail(`lp differs for ${JSON.stringify(text.slice(0, 20))}`);
+      JSON.parse(json); // well-formed
+      checked++;
+    }
+  }
+  t.equal(checked, TEXTS.length * 2);
 });

@@ -305,6 +305,10 @@ function writeLine(point: Point, out: LineOut): boolean {
     const v = (kvs[fields[i]] as FieldKV).value;
     out.text(i === 0 ? ' ' : ',');
     out.text(fieldPrefixes[i]);
+    if (v.type === 'string' && v.lp !== undefined) {
+      out.text(v.lp);
+      continue;
+    }
     if (v.type === 'string' && v.value.indexOf('"') === -1 && v.value.indexOf('\\') === -1) {
       // The common case in pieces: no quoted copy of a long value is made.
       out.text('"');

@@ -20,7 +20,15 @@ export type FieldValue =
   | { readonly type: 'uint'; readonly value: bigint }
   | { readonly type: 'float'; readonly value: number }
   | { readonly type: 'bool'; readonly value: boolean }
-  | { readonly type: 'string'; readonly value: string };
+  | {
+      readonly type: 'string';
+      readonly value: string;
+      /**
+       * The value as a line-protocol string field (quoted, `"` and `\` escaped, §9.2), when the converter made it
+       * along with the value (the span message: protojson.ts). Whoever changes the value makes a new FieldValue.
+       */
+      readonly lp?: string;
+    };
 
 /** Never changed once made (points share them; the line-protocol encoder relies on it): replace, don't edit. */
 export interface TagKV {

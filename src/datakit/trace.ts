@@ -15,7 +15,7 @@ import {
   type Point,
   type TagKV,
 } from './point.js';
-import { arrayValueJson, kvListJson, spanMessageJson } from './protojson.js';
+import { arrayValueJson, kvListJson, spanMessageWithLp } from './protojson.js';
 import type { TraceFilters } from './trace-filters.js';
 
 /** Spans → `opentelemetry` points, as DataKit 1.84 builds them (datakit reference §4, §5). */
@@ -318,7 +318,8 @@ function spanPoint(
 
   // 9. message
   if (!input.delMessage) {
-    addKV(kvs, strField('message', spanMessageJson(span, { clean, attributes: notSelected, consumedEvent })));
+    const message = spanMessageWithLp(span, { clean, attributes: notSelected, consumedEvent });
+    addKV(kvs, { key: 'message', isTag: false, value: { type: 'string', value: message.json, lp: message.lp } });
   }
 
   // 10. DataKit host tags

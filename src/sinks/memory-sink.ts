@@ -2,7 +2,7 @@ import { resolve } from 'node:path';
 import type { MemorySinkConfig, OtelInputConfig } from '../config/types.js';
 import { encodeLine } from '../datakit/line-protocol.js';
 import type { PointOrigin } from '../datakit/origin.js';
-import type { Category, Point, PointBatch } from '../datakit/point.js';
+import { strField, type Category, type KV, type Point, type PointBatch } from '../datakit/point.js';
 import { compileQuery, keyText, type CompiledQuery, type PointQuery } from '../fixture/match.js';
 import type { Sink, SinkContext } from './sink.js';
 
@@ -65,6 +65,18 @@ interface Waiter {
 }
 
 /**
+ * The point as kept: a string field's ready-made line-protocol text (FieldValue.lp, the span message's) is dropped,
+ * since the stored line has it already and the two would double the memory of every kept span.
+ */
+function withoutLp(point: Point): Point {
+  if (!point.kvs.some((kv) => !kv.isTag && kv.value.type === 'string' && kv.value.lp !== undefined)) return point;
+  const kvs = point.kvs.map((kv): KV =>
+    !kv.isTag && kv.value.type === 'string' && kv.value.lp !== undefined ? strField(kv.key, kv.value.value) : kv,
+  );
+  return { ...point, kvs };
+}
+
+/**
  * `target = "memory"`: a bounded in-process store of the latest points, oldest evicted first; the fixture API's store
  * (issue 5). A FIFO over an array with a head index: appends push, evictions move the head, and the consumed front is
  * cut off now and then, so neither is O(n) per point. Invariant: `points <= maxPoints` and `bytes <= maxBytes`; a
@@ -116,7 +128,7 @@ export class MemorySink implements Sink {
       const entry: StoredPoint = {
         id: this.nextId++,
         category: batch.category,
-        point,
+        point: withoutLp(point),
         line,
         bytes: Buffer.byteLength(line),
         session: batch.session,
