@@ -94,9 +94,9 @@ interface KeyOrder {
    */
   tagText: string;
   tagValues: string[] | null;
+  tagStarts: number[];
   /** The key list last found to match (hasKeys). */
   lastKvs: readonly KV[];
-  tagStarts: number[];
 }
 
 function keyOrderOf(kvs: readonly KV[]): KeyOrder {
@@ -125,8 +125,8 @@ function keyOrderOf(kvs: readonly KV[]): KeyOrder {
     fieldPrefixes: fields.map((i) => escape(kvs[i].key, FIELD_KEY_SPECIAL, FIELD_KEY_ESCAPES) + '='),
     tagText: '',
     tagValues: null,
-    lastKvs: kvs,
     tagStarts: [],
+    lastKvs: kvs,
   };
 }
 
@@ -178,9 +178,9 @@ function keyOrder(kvs: readonly KV[]): KeyOrder {
 const JSON_ONLY_ESCAPES = /[\u0000-\u001f]|[\ud800-\udbff](?![\udc00-\udfff])|(?<![\ud800-\udbff])[\udc00-\udfff]/;
 
 /**
- * A string field value in quotes, `"` and `\` escaped (§9.2). Most values have neither and are only quoted. For the
- * others (every span `message`: it is JSON) the native JSON.stringify escapes exactly those two whenever the value
- * holds nothing else JSON would escape — always true of protojson text, which has those escaped already.
+ * A string field value in quotes, `"` and `\` escaped (§9.2). Most values have neither and are only quoted (and the
+ * span `message` comes escaped already: FieldValue.lp). For the others (JSON-like text) the native JSON.stringify
+ * escapes exactly those two whenever the value holds nothing else JSON would escape.
  */
 function stringFieldText(s: string): string {
   if (s.indexOf('"') === -1 && s.indexOf('\\') === -1) return '"' + s + '"';
