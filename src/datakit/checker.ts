@@ -45,17 +45,32 @@ interface CategoryRules {
   keyMemo: Map<string, KeyMemo>;
   /** The keys, in order, of the last point whose keys were all clean and distinct (see keysAreClean). */
   lastCleanKeys: string[];
+  /** Whether that point had keys to drop (see KeyMemo.dropped). */
+  lastCleanDrops: boolean;
 }
 
 interface KeyMemo {
   clean: boolean;
+  /**
+   * Forbidden (or empty) but needing no rename: check.go drops it and nothing else happens, so a point whose other
+   * keys are clean and distinct can still skip the key-by-key walk (every log record's `source` tag).
+   */
+  dropped: boolean;
   seenIn: number;
 }
 
 const RULES: Readonly<Record<Category, CategoryRules>> = {
-  tracing: { dotsInKeys: false, stringFields: true, forbiddenKeys: [], requireStatus: false, keyMemo: new Map(), lastCleanKeys: [] },
-  metric: { dotsInKeys: true, stringFields: false, forbiddenKeys: [], requireStatus: false, keyMemo: new Map(), lastCleanKeys: [] },
-  logging: { dotsInKeys: false, stringFields: true, forbiddenKeys: ['source', 'date'], requireStatus: true, keyMemo: new Map(), lastCleanKeys: [] },
+  tracing: { dotsInKeys: false, stringFields: true, forbiddenKeys: [], requireStatus: false, keyMemo: new Map(), lastCleanKeys: [], lastCleanDrops: false },
+  metric: { dotsInKeys: true, stringFields: false, forbiddenKeys: [], requireStatus: false, keyMemo: new Map(), lastCleanKeys: [], lastCleanDrops: false },
+  logging: {
+    dotsInKeys: false,
+    stringFields: true,
+    forbiddenKeys: ['source', 'date'],
+    requireStatus: true,
+    keyMemo: new Map(),
+    lastCleanKeys: [],
+    lastCleanDrops: false,
+  },
 };
 
 /**
@@ -64,10 +79,21 @@ const RULES: Readonly<Record<Category, CategoryRules>> = {
  * that changes is replaced by a new one.
  */
 export function checkPoint(point: Point, category: Category, opts: CheckOptions): Point | null {
+  return check(point, category, opts, false);
+}
+
+/** checkPoint always taking check.go's key-by-key walk: the reference its shortcuts are tested against. */
+export function checkPointKeyByKey(point: Point, category: Category, opts: CheckOptions): Point | null {
+  return check(point, category, opts, true);
+}
+
+function check(point: Point, category: Category, opts: CheckOptions, keyByKey: boolean): Point | null {
   const rules = RULES[category];
   point.measurement = checkMeasurement(point.measurement);
   let kvs = trimCounts(point.kvs);
-  kvs = keysAreClean(kvs, rules) ? checkValues(kvs, rules) : checkKeysAndValues(kvs, rules, opts.strictDatakit);
+  const keys = keyByKey ? KEYS_UNCLEAN : keysAreClean(kvs, rules);
+  if (keys === KEYS_UNCLEAN) kvs = checkKeysAndValues(kvs, rules, opts.strictDatakit);
+  else kvs = checkValues(keys === KEYS_CLEAN ? kvs : withoutForbidden(kvs, rules), rules);
   if (rules.requireStatus && getKV(kvs, 'status') === undefined) kvs.push(STATUS_INFO);
   if (!hasValidFields(kvs)) return null;
   point.kvs = kvs;
@@ -181,10 +207,10 @@ function isForbidden(key: string, rules: CategoryRules): boolean {
   return key === '' || (rules.forbiddenKeys.length > 0 && rules.forbiddenKeys.includes(key));
 }
 
-/** No key rule applies to `key`: it stays as it is. */
-function isCleanKey(key: string, rules: CategoryRules): boolean {
+/** No rename applies to `key` (it may still be forbidden). */
+function needsNoRename(key: string, rules: CategoryRules): boolean {
   const len = key.length;
-  if (len > MAX_KEY_BYTES || isForbidden(key, rules) || key.charCodeAt(len - 1) === 0x5c) return false;
+  if (len > MAX_KEY_BYTES || key.charCodeAt(len - 1) === 0x5c) return false;
   let ascii = true;
   for (let i = 0; i < len; i++) {
     const c = key.charCodeAt(i);
@@ -197,18 +223,27 @@ function isCleanKey(key: string, rules: CategoryRules): boolean {
 /** Numbers the points keysAreClean looks at, so a memo entry can say "already seen in this point". */
 let pointStamp = 0;
 
+/** keysAreClean's answers: some key needs the key-by-key walk; all clean and distinct; so, once forbidden ones go. */
+const KEYS_UNCLEAN = 0;
+const KEYS_CLEAN = 1;
+const KEYS_CLEAN_BUT_FORBIDDEN = 2;
+type KeysState = typeof KEYS_UNCLEAN | typeof KEYS_CLEAN | typeof KEYS_CLEAN_BUT_FORBIDDEN;
+
 /**
- * The common case: every key is clean and occurs once, so only values need checking. Points come in runs with the
- * very same key list (the spans of a request, a histogram's bucket points), and both properties depend on nothing
- * else: a point with the keys of the last clean one is clean after a plain comparison. Otherwise, points of one kind
- * repeat the same few dozen keys, so each key's cleanliness is worked out once and the duplicate check is one memo
- * lookup per key instead of a pairwise comparison.
+ * The common case: every key is clean and occurs once, so only values need checking; or so once the forbidden keys
+ * that need no rename are dropped (they affect nothing else in check.go's walk: no rename looks them up, and the
+ * other keys are distinct). Points come in runs with the very same key list (the spans of a request, a histogram's
+ * bucket points), and the answer depends on nothing else: a point with the keys of the last such one gets its answer
+ * after a plain comparison. Otherwise, points of one kind repeat the same few dozen keys, so each key's state is
+ * worked out once and the duplicate check is one memo lookup per key instead of a pairwise comparison.
  */
-function keysAreClean(kvs: readonly KV[], rules: CategoryRules): boolean {
-  if (hasKeys(kvs, rules.lastCleanKeys)) return true;
-  if (!keysAreCleanByMemo(kvs, rules)) return false;
+function keysAreClean(kvs: readonly KV[], rules: CategoryRules): KeysState {
+  if (hasKeys(kvs, rules.lastCleanKeys)) return rules.lastCleanDrops ? KEYS_CLEAN_BUT_FORBIDDEN : KEYS_CLEAN;
+  const state = keysAreCleanByMemo(kvs, rules);
+  if (state === KEYS_UNCLEAN) return state;
   rules.lastCleanKeys = kvs.map((kv) => kv.key);
-  return true;
+  rules.lastCleanDrops = state === KEYS_CLEAN_BUT_FORBIDDEN;
+  return state;
 }
 
 function hasKeys(kvs: readonly KV[], keys: readonly string[]): boolean {
@@ -217,10 +252,23 @@ function hasKeys(kvs: readonly KV[], keys: readonly string[]): boolean {
   return true;
 }
 
-function keysAreCleanByMemo(kvs: readonly KV[], rules: CategoryRules): boolean {
+function keysAreCleanByMemo(kvs: readonly KV[], rules: CategoryRules): KeysState {
   const stamp = nextPointStamp(rules);
-  for (const kv of kvs) if (!isCleanAndNew(kv.key, stamp, rules)) return false;
-  return true;
+  let state: KeysState = KEYS_CLEAN;
+  for (const kv of kvs) {
+    const m = keyMemo(kv.key, rules);
+    if (m.dropped) state = KEYS_CLEAN_BUT_FORBIDDEN;
+    else if (!isNew(m, stamp)) return KEYS_UNCLEAN;
+  }
+  return state;
+}
+
+/** The KVs without the forbidden ones (in place: the checker owns the list), for KEYS_CLEAN_BUT_FORBIDDEN. */
+function withoutForbidden(kvs: KV[], rules: CategoryRules): KV[] {
+  let n = 0;
+  for (const kv of kvs) if (!isForbidden(kv.key, rules)) kvs[n++] = kv;
+  kvs.length = n;
+  return kvs;
 }
 
 /** A new stamp for the next key list looked at with isCleanAndNew. */
@@ -230,16 +278,27 @@ function nextPointStamp(rules: CategoryRules): number {
   return ++pointStamp;
 }
 
-/** `key` is clean and not yet seen in the key list `stamp` numbers (which it is then marked as seen in). */
-function isCleanAndNew(key: string, stamp: number, rules: CategoryRules): boolean {
+function keyMemo(key: string, rules: CategoryRules): KeyMemo {
   let m = rules.keyMemo.get(key);
   if (m === undefined) {
-    m = { clean: isCleanKey(key, rules), seenIn: 0 };
+    const plain = needsNoRename(key, rules);
+    const forbidden = isForbidden(key, rules);
+    m = { clean: plain && !forbidden, dropped: plain && forbidden, seenIn: 0 };
     rules.keyMemo.set(key, m);
   }
+  return m;
+}
+
+/** The key is clean and not yet seen in the key list `stamp` numbers (which it is then marked as seen in). */
+function isNew(m: KeyMemo, stamp: number): boolean {
   if (!m.clean || m.seenIn === stamp) return false;
   m.seenIn = stamp;
   return true;
+}
+
+/** `key` is clean and not yet seen in the key list `stamp` numbers (which it is then marked as seen in). */
+function isCleanAndNew(key: string, stamp: number, rules: CategoryRules): boolean {
+  return isNew(keyMemo(key, rules), stamp);
 }
 
 /** check.go's `adjustKV`: all trailing `\` removed, then every `\n` → space. */
