@@ -6,6 +6,7 @@ import t from 'tap';
 import { checkPoint, checkPointKeyByKey } from '../src/datakit/checker.js';
 import { encodePoint } from '../src/datakit/line-protocol.js';
 import { intField, strField, tag, type KV, type Point } from '../src/datakit/point.js';
+import { seededRandom } from './helpers/random.js';
 
 const lp = (kvs: KV[]): string | null => {
   const p = checkPoint({ measurement: 'm', kvs, time: 1n }, 'tracing', { strictDatakit: false });
@@ -28,13 +29,7 @@ t.test('still exact after more distinct keys than the memo keeps', async (t) => 
 });
 
 t.test('every shortcut gives what the key-by-key walk gives: random key lists, forbidden keys, all categories', async (t) => {
-  let seed = 0x9e3779b9;
-  const next = (): number => {
-    seed ^= seed << 13;
-    seed ^= seed >>> 17;
-    seed ^= seed << 5;
-    return (seed >>> 0) / 2 ** 32;
-  };
+  const next = seededRandom(0x9e3779b9);
   const pick = <T>(xs: readonly T[]): T => xs[Math.floor(next() * xs.length)];
   // Few names, so that duplicates, renames onto existing keys and repeated key lists all happen.
   const names = ['a', 'b', 'a.b', 'a_b', 'source', 'date', '', 'status', 'x\n', 'x ', 'y\\', 'y', 'sou.rce'];

@@ -7,6 +7,7 @@ import t from 'tap';
 import { LineBuffers } from '../src/datakit/line-buffers.js';
 import { addLine, encodeLine, encodePointBuffers, encodePoints } from '../src/datakit/line-protocol.js';
 import { boolField, floatField, intField, strField, tag, uintField, type KV, type Point } from '../src/datakit/point.js';
+import { seededRandom } from './helpers/random.js';
 
 const pt = (kvs: KV[], time = 1n, measurement = 'm'): Point => ({ measurement, kvs, time });
 const text = (buffers: Buffer[]): string[] => buffers.map((b) => b.toString('utf8'));
@@ -73,14 +74,7 @@ t.test('takeAllButLast keeps the last line for the next take, also after a long 
 });
 
 t.test('random points, random chunk sizes: the chunks joined are the text encoder output', async (t) => {
-  // A small deterministic generator, so that a failure can be replayed.
-  let seed = 0x2545f491;
-  const next = (): number => {
-    seed ^= seed << 13;
-    seed ^= seed >>> 17;
-    seed ^= seed << 5;
-    return (seed >>> 0) / 2 ** 32;
-  };
+  const next = seededRandom(0x2545f491);
   const alphabet = ['a', 'Z', ' ', ',', '=', '"', '\\', 'é', '中', '😀', '\ud800', '\n', '0'];
   const str = (max: number): string => {
     const n = Math.floor(next() ** 3 * max);
