@@ -140,15 +140,34 @@ export class OtlpTreeBuilder {
     return this.attrs(m, 'attributes', s.attributes).num('droppedAttributesCount', s.droppedAttributesCount).tree;
   }
 
-  traces(req: TracesRequest): Tree {
-    return new Msg().list('resourceSpans', req.resourceSpans, (rs) =>
+  /**
+   * The Resource* → Scope* → entries levels every request has, alike in all three signals but for their key names
+   * (`keys`: the Resource* list, the Scope* list, the entry list) and where the model keeps the lists.
+   */
+  private levels<
+    R extends { resource?: Resource; schemaUrl: string },
+    S extends { scope?: InstrumentationScope; schemaUrl: string },
+    E,
+  >(
+    keys: readonly [resources: string, scopes: string, entries: string],
+    resources: readonly R[],
+    scopesOf: (r: R) => readonly S[],
+    entriesOf: (s: S) => readonly E[],
+    entry: (e: E) => Tree,
+  ): Tree {
+    return new Msg().list(keys[0], resources, (r) =>
       new Msg()
-        .always('resource', this.resource(rs.resource))
-        .list('scopeSpans', rs.scopeSpans, (ss) =>
-          new Msg().always('scope', this.scope(ss.scope)).list('spans', ss.spans, (s) => this.span(s)).str('schemaUrl', ss.schemaUrl).tree,
+        .always('resource', this.resource(r.resource))
+        .list(keys[1], scopesOf(r), (s) =>
+          new Msg().always('scope', this.scope(s.scope)).list(keys[2], entriesOf(s), entry).str('schemaUrl', s.schemaUrl).tree,
         )
-        .str('schemaUrl', rs.schemaUrl).tree,
+        .str('schemaUrl', r.schemaUrl).tree,
     ).tree;
+  }
+
+  traces(req: TracesRequest): Tree {
+    const keys = ['resourceSpans', 'scopeSpans', 'spans'] as const;
+    return this.levels(keys, req.resourceSpans, (rs) => rs.scopeSpans, (ss) => ss.spans, (x) => this.span(x));
   }
 
   span(s: Span): Tree {
@@ -179,14 +198,8 @@ export class OtlpTreeBuilder {
   }
 
   metrics(req: MetricsRequest): Tree {
-    return new Msg().list('resourceMetrics', req.resourceMetrics, (rm) =>
-      new Msg()
-        .always('resource', this.resource(rm.resource))
-        .list('scopeMetrics', rm.scopeMetrics, (sm) =>
-          new Msg().always('scope', this.scope(sm.scope)).list('metrics', sm.metrics, (x) => this.metric(x)).str('schemaUrl', sm.schemaUrl).tree,
-        )
-        .str('schemaUrl', rm.schemaUrl).tree,
-    ).tree;
+    const keys = ['resourceMetrics', 'scopeMetrics', 'metrics'] as const;
+    return this.levels(keys, req.resourceMetrics, (rm) => rm.scopeMetrics, (sm) => sm.metrics, (x) => this.metric(x));
   }
 
   /** A Metric; without its data points when `withDataPoints` is false (one data point is then shown apart). */
@@ -296,14 +309,8 @@ export class OtlpTreeBuilder {
   }
 
   logs(req: LogsRequest): Tree {
-    return new Msg().list('resourceLogs', req.resourceLogs, (rl) =>
-      new Msg()
-        .always('resource', this.resource(rl.resource))
-        .list('scopeLogs', rl.scopeLogs, (sl) =>
-          new Msg().always('scope', this.scope(sl.scope)).list('logRecords', sl.logRecords, (r) => this.logRecord(r)).str('schemaUrl', sl.schemaUrl).tree,
-        )
-        .str('schemaUrl', rl.schemaUrl).tree,
-    ).tree;
+    const keys = ['resourceLogs', 'scopeLogs', 'logRecords'] as const;
+    return this.levels(keys, req.resourceLogs, (rl) => rl.scopeLogs, (sl) => sl.logRecords, (x) => this.logRecord(x));
   }
 
   logRecord(r: LogRecord): Tree {

@@ -206,24 +206,26 @@ function readScope(r: WireReader, depth: number): InstrumentationScope {
 }
 
 /**
- * ScopeSpans / ScopeMetrics / ScopeLogs: scope = 1, the entries = 2, schema_url = 3 in all three. `make` builds the
- * signal's model object, so each keeps its own key name and shape.
+ * The two levels above the entries, alike in all three signals: ResourceSpans / ResourceMetrics / ResourceLogs and
+ * ScopeSpans / ScopeMetrics / ScopeLogs are `head` (the resource or the scope) = 1, the entries = 2, schema_url = 3.
+ * `make` builds the signal's model object, so each keeps its own key names and shape.
  */
-export function readScopeLevel<T, S>(
+function readLevel<H, T, S>(
   r: WireReader,
   depth: number,
+  readHead: MessageReader<H>,
   readEntry: MessageReader<T>,
-  make: (scope: InstrumentationScope | undefined, entries: T[], schemaUrl: string) => S,
+  make: (head: H | undefined, entries: T[], schemaUrl: string) => S,
 ): S {
   const end = r.messageEnd(depth);
-  let scope: InstrumentationScope | undefined;
+  let head: H | undefined;
   const entries: T[] = [];
   let schemaUrl = '';
   while (r.pos < end) {
     const tag = r.uint32();
     switch (tag >>> 3) {
       case 1:
-        scope = readScope(r, depth + 1);
+        head = readHead(r, depth + 1);
         break;
       case 2:
         entries.push(readEntry(r, depth + 1));
@@ -235,37 +237,27 @@ export function readScopeLevel<T, S>(
         r.skipType(tag & 7, depth);
     }
   }
-  return make(scope, entries, schemaUrl);
+  return make(head, entries, schemaUrl);
 }
 
-/** ResourceSpans / ResourceMetrics / ResourceLogs: resource = 1, the Scope* messages = 2, schema_url = 3 in all three. */
+/** ScopeSpans / ScopeMetrics / ScopeLogs (see readLevel). */
+export function readScopeLevel<T, S>(
+  r: WireReader,
+  depth: number,
+  readEntry: MessageReader<T>,
+  make: (scope: InstrumentationScope | undefined, entries: T[], schemaUrl: string) => S,
+): S {
+  return readLevel(r, depth, readScope, readEntry, make);
+}
+
+/** ResourceSpans / ResourceMetrics / ResourceLogs (see readLevel). */
 export function readResourceLevel<S, R>(
   r: WireReader,
   depth: number,
   readScopeLevelEntry: MessageReader<S>,
   make: (resource: Resource | undefined, scopes: S[], schemaUrl: string) => R,
 ): R {
-  const end = r.messageEnd(depth);
-  let resource: Resource | undefined;
-  const scopes: S[] = [];
-  let schemaUrl = '';
-  while (r.pos < end) {
-    const tag = r.uint32();
-    switch (tag >>> 3) {
-      case 1:
-        resource = readResource(r, depth + 1);
-        break;
-      case 2:
-        scopes.push(readScopeLevelEntry(r, depth + 1));
-        break;
-      case 3:
-        schemaUrl = r.string();
-        break;
-      default:
-        r.skipType(tag & 7, depth);
-    }
-  }
-  return make(resource, scopes, schemaUrl);
+  return readLevel(r, depth, readResource, readScopeLevelEntry, make);
 }
 
 /** The Export*ServiceRequest itself (nesting 0, the whole body): its one field is the repeated Resource* = 1. */
