@@ -86,13 +86,18 @@ function gatewayEnv(): NodeJS.ProcessEnv {
   return { ...Object.fromEntries(Object.entries(process.env).filter(([k]) => !k.startsWith('ENV_'))), LOG_LEVEL: 'info' };
 }
 
-/**
- * Node's flags for the gateway: those of `npm start` (its young-generation size, see README "Operating it"), or
- * BENCH_GATEWAY_NODE_ARGS (space-separated) to compare others.
- */
+/** The Node flags of `npm start` (`node <flags> dist/cli.js`): the young generation and pretenuring, README "Under load". */
+export function startScriptNodeFlags(): string[] {
+  const pkg = JSON.parse(readFileSync(join(ROOT, 'package.json'), 'utf8')) as { scripts: { start: string } };
+  const m = /^node((?: --[\w-]+(?:=\S+)?)*) dist\/cli\.js$/.exec(pkg.scripts.start);
+  if (!m) throw new Error(`bench: cannot read Node's flags from the start script '${pkg.scripts.start}'`);
+  return m[1]!.split(' ').filter((a) => a !== '');
+}
+
+/** Node's flags for the gateway: those of `npm start`, or BENCH_GATEWAY_NODE_ARGS (space-separated) to compare others. */
 function gatewayNodeArgs(): string[] {
   const override = process.env.BENCH_GATEWAY_NODE_ARGS;
-  return override === undefined ? ['--max-semi-space-size=32'] : override.split(' ').filter((a) => a !== '');
+  return override === undefined ? startScriptNodeFlags() : override.split(' ').filter((a) => a !== '');
 }
 
 /**
