@@ -4,6 +4,7 @@ import { AdmissionControl, admissionLimitsOf, type AdmissionWatcher } from './ad
 import { TokenAuth } from './auth.js';
 import { CorsPolicy } from './cors.js';
 import { decodeRequest, type JsonDecodeOptions } from './decode.js';
+import { readBody } from './body-reader.js';
 import { DecodeError } from './decode-error.js';
 import { ACCEPTED_CODINGS, contentCodingOf, dataKitContentCodingOf, decompress, type ContentCoding } from './decompress.js';
 import { HttpError, RetryableError, retryAfterHeader } from './http-errors.js';
@@ -373,7 +374,7 @@ const REASON_OF_STATUS: Readonly<Record<number, RefusalReason>> = {
   429: 'throttled',
 };
 
-function answerFor(err: unknown, limits: GatewayConfig['limits']): ErrorAnswer {
+function answerFor(err: unknown): ErrorAnswer {
   if (err instanceof HttpError) {
     const reason = err instanceof NegotiationError ? err.reason : (REASON_OF_STATUS[err.statusCode] ?? 'client');
     return { status: err.statusCode, message: err.message, headers: err.headers, reason };
@@ -384,10 +385,6 @@ function answerFor(err: unknown, limits: GatewayConfig['limits']): ErrorAnswer {
     return { status: 503, message: err.message, headers, reason: err instanceof ClosingError ? 'closing' : 'overloaded' };
   }
   const { code, statusCode, message } = err as Partial<FastifyError>;
-  // Fastify's own body reading: the Content-Length pre-check and the byte counter for chunked bodies (checklist 20).
-  if (code === 'FST_ERR_CTP_BODY_TOO_LARGE') {
-    return { status: 413, message: `request body exceeds max_request_bytes (${limits.maxRequestBytes} bytes)`, reason: 'size' };
-  }
   // Other client-side failures Fastify reports (Content-Length mismatch, aborted body, bad URL).
   if (statusCode !== undefined && statusCode >= 400 && statusCode < 500) return { status: statusCode, message: message ?? '', reason: 'client' };
   return { status: 500, message: `internal error: ${message ?? String(err)}`, reason: 'internal' };
@@ -419,7 +416,7 @@ function observe(
 
 /** Errors answered with a Status in the request's encoding (checklist 14); strict: empty bodies (Q7). */
 function sendError(err: unknown, request: FastifyRequest, reply: FastifyReply, opts: ReceiverOptions): void {
-  const answer = answerFor(err, opts.limits);
+  const answer = answerFor(err);
   const knownEncoding = request.otlpNegotiated?.encoding ?? encodingOf(request.headers['content-type']);
   observe(opts.observer, request, reply, knownEncoding, answer.status === 500 ? 'failed' : 'refused', answer.reason);
   if (answer.status === 500) request.log.error({ err }, 'OTLP request failed');
@@ -532,9 +529,10 @@ export const otlpReceiver: FastifyPluginAsync<ReceiverOptions> = async (app: Fas
   } satisfies ReceiverControl);
 
   // Receiver §4.1: no JSON.parse by Fastify and no FST_ERR_CTP_* bodies. Negotiation happened in onRequest, so one
-  // catch-all parser hands every body over as bytes (bounded by each route's bodyLimit).
+  // catch-all parser hands every body over as bytes, bounded by max_request_bytes as registered (body-reader.ts).
+  const maxRequestBytes = opts.limits.maxRequestBytes;
   app.removeAllContentTypeParsers();
-  app.addContentTypeParser('*', { parseAs: 'buffer' }, (_request, body, done) => done(null, body));
+  app.addContentTypeParser('*', (request, payload, done) => readBody(payload, request.headers['content-length'], maxRequestBytes, done));
 
   app.decorateRequest('otlpRoute', null);
   app.decorateRequest('otlpState', null);
@@ -579,7 +577,6 @@ export const otlpReceiver: FastifyPluginAsync<ReceiverOptions> = async (app: Fas
   app.route({
     method: 'POST',
     url: '*',
-    bodyLimit: opts.limits.maxRequestBytes,
     onRequest: (request, reply, done) => {
       const state = current;
       const route = state.routes.get(routePathOf(request.url));
