@@ -14,7 +14,7 @@ import { LineBuffers, MAX_CHUNK_BYTES } from '../src/datakit/line-buffers.js';
 import { strField, tag, type Category, type Point, type PointBatch } from '../src/datakit/point.js';
 import { DatawayTransport, MAX_RAW_BODY_BYTES } from '../src/sinks/dataway-sink.js';
 import { FileSink, unwritten } from '../src/sinks/file-sink.js';
-import { formatBatch, formatBatchBuffers } from '../src/sinks/json-lines.js';
+import { formatBatch, formatBatchBuffers, formatBatchParts, WRITE_PART_BYTES } from '../src/sinks/json-lines.js';
 import { StdoutSink } from '../src/sinks/stdout-sink.js';
 import { DEFAULT_DELIVERY } from './helpers/config-build.js';
 import { CapturedStream } from './helpers/captured-stream.js';
@@ -138,6 +138,34 @@ t.test('FileSink: multi-chunk batches land whole, and size rotation still falls 
   t.equal(await readFile(`${path}.1`, 'utf8'), text(a) + text(b));
 });
 
+
+t.test('formatBatchParts: parts of whole lines, each closed once it holds partBytes; joined, formatBatch', async (t) => {
+  const points = Array.from({ length: 50 }, (_, i) => pointOfBytes(1000 + (i % 7) * 333, i % 2 ? 'é' : '中', BigInt(i % 10)));
+  for (const format of ['line-protocol', 'json-lines'] as const) {
+    const parts = [...formatBatchParts(format, batchOf(points), 10_000)];
+    const sizes = parts.map((chunks) => chunks.reduce((n, c) => n + c.length, 0));
+    t.ok(parts.length > 4, `${format}: ${parts.length} parts`);
+    t.same(sizes.slice(0, -1).filter((n) => n < 10_000), [], `${format}: every part but the last ≥ partBytes`);
+    t.ok(sizes.at(-1)! > 0, `${format}: the last part not empty`);
+    for (const chunks of parts) checkChunks(t, chunks);
+    t.ok(Buffer.concat(parts.flat()).equals(Buffer.from(formatBatch(format, batchOf(points)))), `${format}: same bytes`);
+  }
+  t.same([...formatBatchParts('line-protocol', batchOf([]), 10)], [], 'nothing to write: no part');
+});
+
+t.test('FileSink without rotation: a batch of several parts is written whole and in order, batches never mixed', async (t) => {
+  const dir = await tempDir(t);
+  const path = join(dir, 'out.lp');
+  // 2,500 lines of 1,000 bytes: 2.5 parts of WRITE_PART_BYTES each.
+  const batch = (from: number) => batchOf(Array.from({ length: 2500 }, (_, i) => pointOfBytes(1000, 'é', BigInt((from + i) % 10))));
+  const [a, b] = [batch(0), batch(3)];
+  t.equal([...formatBatchParts('line-protocol', a, WRITE_PART_BYTES)].length, 3);
+  const sink = new FileSink(path, ALL);
+  await sink.open();
+  t.teardown(() => sink.close());
+  await Promise.all([sink.write(a), sink.write(b)]);
+  t.equal(await readFile(path, 'utf8'), formatBatch('line-protocol', a) + formatBatch('line-protocol', b));
+});
 
 t.test('StdoutSink: two multi-chunk batches in flight come out one after the other, each whole', async (t) => {
   const out = new CapturedStream(1024);

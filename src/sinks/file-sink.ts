@@ -2,7 +2,7 @@ import { mkdir, open, rename, stat, unlink, type FileHandle } from 'node:fs/prom
 import { dirname, resolve } from 'node:path';
 import type { FileSinkConfig, SinkFormat } from '../config/types.js';
 import type { Category, PointBatch } from '../datakit/point.js';
-import { formatBatchBuffers } from './json-lines.js';
+import { formatBatchParts, WRITE_PART_BYTES } from './json-lines.js';
 import type { Sink, SinkContext } from './sink.js';
 
 export interface FileSinkOptions {
@@ -75,34 +75,36 @@ export class FileSink implements Sink {
   }
 
   write(batch: PointBatch): Promise<void> {
-    const chunks = formatBatchBuffers(this.format, batch);
-    if (chunks.length === 0) return Promise.resolve();
     // Queued rather than issued at once: a write(2) may be partial, and the rest must follow before anyone else's;
     // rotation happens inside the same chain, so it always falls between two batches.
-    const written = this.tail.then(() => this.append(chunks));
+    const written = this.tail.then(() => this.append(batch));
     this.tail = written.catch(() => undefined); // one failed batch must not fail the ones after it
     return written;
   }
 
-  private async append(chunks: Buffer[]): Promise<void> {
-    let file = await this.current();
+  /**
+   * Encodes the batch and writes it. Without rotation, a batch of more than `WRITE_PART_BYTES` is written part by
+   * part as it is encoded, so its whole text is never in memory; rotation needs the batch's size before its first
+   * byte, so with it the batch is encoded whole first.
+   */
+  private async append(batch: PointBatch): Promise<void> {
+    let file: OpenFile | undefined;
+    for (const chunks of formatBatchParts(this.format, batch, this.maxFileBytes > 0 ? Infinity : WRITE_PART_BYTES)) {
+      file ??= await this.fileFor(chunks);
+      await writeAll(file, chunks);
+    }
+  }
+
+  /** The file to append a batch to, rotated first if the batch (`chunks`, whole) would take it past the limit. */
+  private async fileFor(chunks: readonly Buffer[]): Promise<OpenFile> {
+    const file = await this.current();
+    if (this.maxFileBytes === 0 || !file.rotatable || file.size === 0) return file;
     let bytes = 0;
     for (const chunk of chunks) bytes += chunk.length;
     // A non-empty file that the batch would take past the limit is rotated first; an empty one takes any batch whole.
-    if (this.maxFileBytes > 0 && file.rotatable && file.size > 0 && file.size + bytes > this.maxFileBytes) {
-      await this.rotate(file);
-      file = await this.current();
-    }
-    // One writev per batch (the chunks are ≤ 64 KiB pieces of it), at the current end: the file is opened with
-    // O_APPEND. A partial write (or more buffers than IOV_MAX) leaves a rest, written next.
-    let rest = chunks;
-    for (;;) {
-      const { bytesWritten } = await file.fh.writev(rest);
-      file.size += bytesWritten;
-      bytes -= bytesWritten;
-      if (bytes === 0) return;
-      rest = unwritten(rest, bytesWritten);
-    }
+    if (file.size + bytes <= this.maxFileBytes) return file;
+    await this.rotate(file);
+    return this.current();
   }
 
   /** `path.<maxFiles-1>` → `path.<maxFiles>` (replacing the oldest) … `path` → `path.1`; the next write opens a new `path`. */
@@ -138,6 +140,23 @@ export class FileSink implements Sink {
     const file = this.file;
     this.file = undefined;
     if (file) await (await file).fh.close();
+  }
+}
+
+/**
+ * One writev for the chunks (≤ 64 KiB pieces of a batch), at the current end: the file is opened with O_APPEND. A
+ * partial write (or more buffers than IOV_MAX) leaves a rest, written next.
+ */
+async function writeAll(file: OpenFile, chunks: Buffer[]): Promise<void> {
+  let bytes = 0;
+  for (const chunk of chunks) bytes += chunk.length;
+  let rest = chunks;
+  for (;;) {
+    const { bytesWritten } = await file.fh.writev(rest);
+    file.size += bytesWritten;
+    bytes -= bytesWritten;
+    if (bytes === 0) return;
+    rest = unwritten(rest, bytesWritten);
   }
 }
 
