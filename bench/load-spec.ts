@@ -13,6 +13,8 @@ export interface LoadSpec {
   amount?: number;
   /** Requests per second over all connections, evenly spaced (steady-load.ts) instead of as fast as answered. */
   overallRate?: number;
+  /** Clients that wait `Retry-After` after a 429/503 before they post again, as exporters do (exporter-load.ts). */
+  honourRetryAfter?: boolean;
   /** Seconds to wait for one answer. Default 10. */
   timeoutSeconds?: number;
 }
@@ -33,8 +35,10 @@ export interface LoadResult {
 
 /**
  * Runs the load generator in its own process (its CPU is not the server's) and resolves with its results: autocannon
- * (load.ts) as fast as answered, steady-load.ts for a steady `overallRate`.
+ * (load.ts) as fast as answered, steady-load.ts for a steady `overallRate`, exporter-load.ts for clients that honour
+ * Retry-After.
  */
 export function runLoad(spec: LoadSpec): Promise<LoadResult> {
-  return runJsonChild(spec.overallRate ? 'steady-load.ts' : 'load.ts', [JSON.stringify(spec)]);
+  const generator = spec.overallRate ? 'steady-load.ts' : spec.honourRetryAfter ? 'exporter-load.ts' : 'load.ts';
+  return runJsonChild(generator, [JSON.stringify(spec)]);
 }

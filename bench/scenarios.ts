@@ -20,6 +20,8 @@ export interface ScenarioOptions {
   overallRate?: number;
   /** A fixed number of requests instead of `seconds`. */
   amount?: number;
+  /** Clients that wait Retry-After after a 429/503, as exporters do; default: they post again at once (autocannon). */
+  honourRetryAfter?: boolean;
   timeoutSeconds?: number;
   /** Skip the warm-up (the 64 MiB request: one slow request is all there is to it). */
   cold?: boolean;
@@ -62,6 +64,7 @@ export class ScenarioRunner {
       seconds: o.seconds,
       amount: o.amount,
       overallRate: o.overallRate,
+      honourRetryAfter: o.honourRetryAfter,
       timeoutSeconds: o.timeoutSeconds,
     };
     if (!o.cold) await runLoad({ ...spec, seconds: WARMUP_SECONDS, amount: undefined });
