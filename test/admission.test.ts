@@ -277,7 +277,7 @@ t.test('[gateway] admission keys: defaults, values, and what is refused', async 
   const defaults = loadConfig({ text: fixtureToml(), env: {} });
   t.same(
     [defaults.limits.maxConcurrentRequests, defaults.limits.maxQueuedRequests, defaults.limits.queueWaitMs, defaults.workers],
-    [4, 256, 100, 1],
+    [4, 256, 200, 1],
   );
   const set = loadConfig({ text: fixtureToml('', 'max_concurrent_requests = 8\nmax_queued_requests = 0\nqueue_wait_ms = 50\nworkers = 0'), env: {} });
   t.same([set.limits.maxConcurrentRequests, set.limits.maxQueuedRequests, set.limits.queueWaitMs, set.workers], [8, 0, 50, 0]);

@@ -48,7 +48,7 @@ const defaultConfig = (o: Partial<GatewayConfig>): GatewayConfig =>
       maxJsonDepth: 100,
       maxConcurrentRequests: 4,
       maxQueuedRequests: 256,
-      queueWaitMs: 100,
+      queueWaitMs: 200,
     },
     access: { authToken: null, cors: { allowedOrigins: [], allowedHeaders: [], maxAgeSeconds: 7200 }, rateLimit: { rps: 0, burst: 500 } },
     metrics: true,

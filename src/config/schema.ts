@@ -28,7 +28,7 @@ const DEFAULT_MAX_JSON_DEPTH = 100;
  */
 const DEFAULT_MAX_CONCURRENT_REQUESTS = 4;
 const DEFAULT_MAX_QUEUED_REQUESTS = 256;
-const DEFAULT_QUEUE_WAIT_MS = 100;
+const DEFAULT_QUEUE_WAIT_MS = 200;
 /** Seconds a browser may cache a CORS preflight answer (the Collector's example value). */
 const DEFAULT_CORS_MAX_AGE = 7200;
 /** DataKit's API rate-limit burst (datakit reference §2); the rate itself defaults to off here. */

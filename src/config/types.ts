@@ -204,7 +204,7 @@ export interface GatewayConfig {
     maxConcurrentRequests: number;
     /** `[gateway] max_queued_requests`: requests waiting for one of those slots; more → 503 + Retry-After. Default 256. */
     maxQueuedRequests: number;
-    /** `[gateway] queue_wait_ms`: longest wait for a slot; longer → 503 + Retry-After. Default 100. */
+    /** `[gateway] queue_wait_ms`: longest wait for a slot; longer → 503 + Retry-After. Default 200. */
     queueWaitMs: number;
   };
   /** Our access control on the OTLP routes (receiver checklist 35, 36); everything off by default. */

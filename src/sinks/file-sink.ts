@@ -75,24 +75,33 @@ export class FileSink implements Sink {
   }
 
   write(batch: PointBatch): Promise<void> {
+    // Encoded now, not when its turn to be written comes: a batch waiting in the chain as points keeps them alive
+    // through collections. Encoding in the chain cost traces 35-41 instead of 26-28 CPU s per million spans over HTTP
+    // at 16 connections (alternating runs).
+    // A batch of more than one part keeps the rest for later, encoded as it is written (`WRITE_PART_BYTES`).
+    const parts = formatBatchParts(this.format, batch, this.maxFileBytes > 0 ? Infinity : WRITE_PART_BYTES);
+    const first = parts.next();
+    if (first.done) return Promise.resolve();
+    const second = parts.next();
+    const rest = second.done ? null : { next: second.value, parts };
     // Queued rather than issued at once: a write(2) may be partial, and the rest must follow before anyone else's;
     // rotation happens inside the same chain, so it always falls between two batches.
-    const written = this.tail.then(() => this.append(batch));
+    const written = this.tail.then(() => this.append(first.value, rest));
     this.tail = written.catch(() => undefined); // one failed batch must not fail the ones after it
     return written;
   }
 
   /**
-   * Encodes the batch and writes it. Without rotation, a batch of more than `WRITE_PART_BYTES` is written part by
-   * part as it is encoded, so its whole text is never in memory; rotation needs the batch's size before its first
-   * byte, so with it the batch is encoded whole first.
+   * Writes a batch's first part, then (a batch of more than one part, never with rotation) the next one and the rest
+   * as they are encoded, so its whole text is never in memory. Rotation needs the batch's size before its first byte:
+   * with it, the batch is one part.
    */
-  private async append(batch: PointBatch): Promise<void> {
-    let file: OpenFile | undefined;
-    for (const chunks of formatBatchParts(this.format, batch, this.maxFileBytes > 0 ? Infinity : WRITE_PART_BYTES)) {
-      file ??= await this.fileFor(chunks);
-      await writeAll(file, chunks);
-    }
+  private async append(first: Buffer[], rest: { next: Buffer[]; parts: Iterator<Buffer[]> } | null): Promise<void> {
+    const file = await this.fileFor(first);
+    await writeAll(file, first);
+    if (!rest) return;
+    await writeAll(file, rest.next);
+    for (let part = rest.parts.next(); !part.done; part = rest.parts.next()) await writeAll(file, part.value);
   }
 
   /** The file to append a batch to, rotated first if the batch (`chunks`, whole) would take it past the limit. */
