@@ -14,7 +14,7 @@ import { LineBuffers, MAX_CHUNK_BYTES } from '../src/datakit/line-buffers.js';
 import { strField, tag, type Category, type Point, type PointBatch } from '../src/datakit/point.js';
 import { DatawayTransport, MAX_RAW_BODY_BYTES } from '../src/sinks/dataway-sink.js';
 import { FileSink, unwritten } from '../src/sinks/file-sink.js';
-import { formatBatch, formatBatchBuffers, formatBatchParts, WRITE_PART_BYTES } from '../src/sinks/json-lines.js';
+import { BatchEncoder, formatBatch, formatBatchBuffers, WRITE_PART_BYTES } from '../src/sinks/json-lines.js';
 import { StdoutSink } from '../src/sinks/stdout-sink.js';
 import { DEFAULT_DELIVERY } from './helpers/config-build.js';
 import { CapturedStream } from './helpers/captured-stream.js';
@@ -139,10 +139,21 @@ t.test('FileSink: multi-chunk batches land whole, and size rotation still falls 
 });
 
 
-t.test('formatBatchParts: parts of whole lines, each closed once it holds partBytes; joined, formatBatch', async (t) => {
+/** Every non-empty part of a batch, `partBytes` at a time. */
+function partsOf(format: 'line-protocol' | 'json-lines', batch: PointBatch, partBytes: number): Buffer[][] {
+  const encoder = new BatchEncoder(format, batch);
+  const parts: Buffer[][] = [];
+  while (!encoder.done) {
+    const part = encoder.part(partBytes);
+    if (part.length > 0) parts.push(part);
+  }
+  return parts;
+}
+
+t.test('BatchEncoder: parts of whole lines, each closed once it holds partBytes; joined, formatBatch', async (t) => {
   const points = Array.from({ length: 50 }, (_, i) => pointOfBytes(1000 + (i % 7) * 333, i % 2 ? 'é' : '中', BigInt(i % 10)));
   for (const format of ['line-protocol', 'json-lines'] as const) {
-    const parts = [...formatBatchParts(format, batchOf(points), 10_000)];
+    const parts = partsOf(format, batchOf(points), 10_000);
     const sizes = parts.map((chunks) => chunks.reduce((n, c) => n + c.length, 0));
     t.ok(parts.length > 4, `${format}: ${parts.length} parts`);
     t.same(sizes.slice(0, -1).filter((n) => n < 10_000), [], `${format}: every part but the last ≥ partBytes`);
@@ -150,16 +161,23 @@ t.test('formatBatchParts: parts of whole lines, each closed once it holds partBy
     for (const chunks of parts) checkChunks(t, chunks);
     t.ok(Buffer.concat(parts.flat()).equals(Buffer.from(formatBatch(format, batchOf(points)))), `${format}: same bytes`);
   }
-  t.same([...formatBatchParts('line-protocol', batchOf([]), 10)], [], 'nothing to write: no part');
+  t.same(partsOf('line-protocol', batchOf([]), 10), [], 'nothing to write: no part');
+  // A batch whose last points have nothing to write: the encoder ends with an empty part.
+  const encoder = new BatchEncoder('json-lines', batchOf([points[0]!, { measurement: 'm', kvs: [tag('a', 'b')], time: 1n }]));
+  t.equal(encoder.part(1).length, 1);
+  t.notOk(encoder.done);
+  t.same(encoder.part(1), []);
+  t.ok(encoder.done);
 });
 
 t.test('FileSink without rotation: a batch of several parts is written whole and in order, batches never mixed', async (t) => {
   const dir = await tempDir(t);
   const path = join(dir, 'out.lp');
-  // 2,500 lines of 1,000 bytes: 2.5 parts of WRITE_PART_BYTES each.
-  const batch = (from: number) => batchOf(Array.from({ length: 2500 }, (_, i) => pointOfBytes(1000, 'é', BigInt((from + i) % 10))));
+  // Lines of 1,000 bytes for 2.4 parts of WRITE_PART_BYTES.
+  const count = Math.round((2.4 * WRITE_PART_BYTES) / 1000);
+  const batch = (from: number) => batchOf(Array.from({ length: count }, (_, i) => pointOfBytes(1000, 'é', BigInt((from + i) % 10))));
   const [a, b] = [batch(0), batch(3)];
-  t.equal([...formatBatchParts('line-protocol', a, WRITE_PART_BYTES)].length, 3);
+  t.equal(partsOf('line-protocol', a, WRITE_PART_BYTES).length, 3);
   const sink = new FileSink(path, ALL);
   await sink.open();
   t.teardown(() => sink.close());
