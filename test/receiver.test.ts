@@ -416,6 +416,16 @@ t.test('handler errors: RetryableError → 503 + Retry-After; anything else → 
   t.match(logged[0].err?.stack, /^Error: boom\n\s+at /);
 });
 
+t.test('503s are logged once per reason and interval, not once per request (no log flood under overload)', async (t) => {
+  const h = await startReceiver(t, {
+    handle: async () => {
+      throw new RetryableError('the sink is full', 1);
+    },
+  });
+  for (let i = 0; i < 5; i++) t.equal((await h.post('/otel/v1/traces', PB, TRACES_PB)).status, 503);
+  t.same(h.warnings(), ['OTLP request refused with 503: the sink is full']);
+});
+
 t.test('admit() refuses before the body is read: 503 + Retry-After + Status (checklist 15, 18)', async (t) => {
   let open = false;
   const h = await startReceiver(t, { admit: () => (open ? null : { retryAfterSeconds: 5 }) });

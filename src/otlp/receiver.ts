@@ -5,6 +5,7 @@ import { TokenAuth } from './auth.js';
 import { CorsPolicy } from './cors.js';
 import { decodeRequest, type JsonDecodeOptions } from './decode.js';
 import { readBody } from './body-reader.js';
+import { RefusalLog } from './refusal-log.js';
 import { DecodeError } from './decode-error.js';
 import { ACCEPTED_CODINGS, contentCodingOf, dataKitContentCodingOf, decompress, type ContentCoding } from './decompress.js';
 import { HttpError, RetryableError, retryAfterHeader } from './http-errors.js';
@@ -415,13 +416,15 @@ function observe(
 }
 
 /** Errors answered with a Status in the request's encoding (checklist 14); strict: empty bodies (Q7). */
-function sendError(err: unknown, request: FastifyRequest, reply: FastifyReply, opts: ReceiverOptions): void {
+function sendError(err: unknown, request: FastifyRequest, reply: FastifyReply, opts: ReceiverOptions, refusals: RefusalLog): void {
   const answer = answerFor(err);
   const knownEncoding = request.otlpNegotiated?.encoding ?? encodingOf(request.headers['content-type']);
   observe(opts.observer, request, reply, knownEncoding, answer.status === 500 ? 'failed' : 'refused', answer.reason);
   if (answer.status === 500) request.log.error({ err }, 'OTLP request failed');
-  else if (answer.status >= 500) request.log.warn(`OTLP request refused with ${answer.status}: ${answer.message}`);
-  else request.log.debug(`OTLP request refused with ${answer.status}: ${answer.message}`);
+  else if (answer.status >= 500) {
+    const line = refusals.line(`${answer.status} ${answer.reason}`, `OTLP request refused with ${answer.status}: ${answer.message}`);
+    if (line !== null) request.log.warn(line);
+  } else request.log.debug(`OTLP request refused with ${answer.status}: ${answer.message}`);
 
   reply.code(answer.status);
   if (answer.headers) reply.headers(answer.headers);
@@ -568,7 +571,8 @@ export const otlpReceiver: FastifyPluginAsync<ReceiverOptions> = async (app: Fas
   app.setNotFoundHandler((request) => {
     throw notFoundError(request, current.routes, warnings);
   });
-  app.setErrorHandler((err, request, reply) => sendError(err, request, reply, (request.otlpState ?? current).opts));
+  const refusals = new RefusalLog();
+  app.setErrorHandler((err, request, reply) => sendError(err, request, reply, (request.otlpState ?? current).opts, refusals));
 
   registerPing(app, { datakitVersion: opts.datakitVersion, hostname: opts.hostname });
 
