@@ -16,6 +16,8 @@ const TEXTS = [
   'lone high \ud83d',
   '\ude00 lone low',
   'reversed \ude00\ud83d',
+  // The edges of NEEDS_ESCAPE's safe ranges: space ! # [ ] ~ DEL, the last units before and after the surrogates.
+  ' !#[]~\u007f \u2028 \ud7ff \ue000 \uffff',
   'x'.repeat(70_000) + '"',
 ];
 

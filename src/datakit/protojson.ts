@@ -26,8 +26,13 @@ const lpEscape = (s: string): string => s.replaceAll('\\', '\\\\').replaceAll('"
 
 const piece = (json: string): Piece => ({ json, lp: lpEscape(json) });
 
-/** The characters JSON.stringify escapes: `"`, `\`, controls and (lone) surrogates. */
-const NEEDS_ESCAPE = /["\\\u0000-\u001f\ud800-\udfff]/;
+/**
+ * The characters JSON.stringify escapes: `"`, `\`, controls and (lone) surrogates; surrogates in pairs are sent to
+ * JSON.stringify too, which writes them as they are. Written as the complement of the characters that need nothing:
+ * V8 runs this negated class ~30 % faster over long ASCII text (prompts) than the same set listed directly, which
+ * took ~2–3 % off converting a 100-span request (alternating runs of the built code).
+ */
+const NEEDS_ESCAPE = /[^\u0020\u0021\u0023-\u005b\u005d-\ud7ff\ue000-\uffff]/;
 
 /** Where a message is written: JSON only, or JSON and its line-protocol form together. */
 interface Out {
