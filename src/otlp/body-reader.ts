@@ -16,7 +16,7 @@ import { HttpError } from './http-errors.js';
  */
 
 /** The 413 of both checks; the receiver's error handler answers it like any other HttpError. */
-export function bodyTooLargeError(maxRequestBytes: number): HttpError {
+function bodyTooLargeError(maxRequestBytes: number): HttpError {
   return new HttpError(413, `request body exceeds max_request_bytes (${maxRequestBytes} bytes)`);
 }
 

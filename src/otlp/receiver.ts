@@ -385,7 +385,7 @@ function answerFor(err: unknown): ErrorAnswer {
     const headers = { 'retry-after': retryAfterHeader(err.retryAfterSeconds) };
     return { status: 503, message: err.message, headers, reason: err instanceof ClosingError ? 'closing' : 'overloaded' };
   }
-  const { code, statusCode, message } = err as Partial<FastifyError>;
+  const { statusCode, message } = err as Partial<FastifyError>;
   // Other client-side failures Fastify reports (Content-Length mismatch, aborted body, bad URL).
   if (statusCode !== undefined && statusCode >= 400 && statusCode < 500) return { status: statusCode, message: message ?? '', reason: 'client' };
   return { status: 500, message: `internal error: ${message ?? String(err)}`, reason: 'internal' };

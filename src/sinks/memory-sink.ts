@@ -2,7 +2,7 @@ import { resolve } from 'node:path';
 import type { MemorySinkConfig, OtelInputConfig } from '../config/types.js';
 import { encodeLine } from '../datakit/line-protocol.js';
 import type { PointOrigin } from '../datakit/origin.js';
-import { strField, type Category, type KV, type Point, type PointBatch } from '../datakit/point.js';
+import { strField, type Category, type FieldKV, type FieldValue, type KV, type Point, type PointBatch } from '../datakit/point.js';
 import { compileQuery, keyText, type CompiledQuery, type PointQuery } from '../fixture/match.js';
 import type { Sink, SinkContext } from './sink.js';
 
@@ -69,12 +69,14 @@ interface Waiter {
  * since the stored line has it already and the two would double the memory of every kept span.
  */
 function withoutLp(point: Point): Point {
-  if (!point.kvs.some((kv) => !kv.isTag && kv.value.type === 'string' && kv.value.lp !== undefined)) return point;
-  const kvs = point.kvs.map((kv): KV =>
-    !kv.isTag && kv.value.type === 'string' && kv.value.lp !== undefined ? strField(kv.key, kv.value.value) : kv,
-  );
+  if (!point.kvs.some(hasLp)) return point;
+  const kvs = point.kvs.map((kv): KV => (hasLp(kv) ? strField(kv.key, kv.value.value) : kv));
   return { ...point, kvs };
 }
+
+type StringFieldKV = FieldKV & { readonly value: Extract<FieldValue, { type: 'string' }> };
+
+const hasLp = (kv: KV): kv is StringFieldKV => !kv.isTag && kv.value.type === 'string' && kv.value.lp !== undefined;
 
 /**
  * `target = "memory"`: a bounded in-process store of the latest points, oldest evicted first; the fixture API's store
